@@ -1,0 +1,523 @@
+import { indexLockOrder, type LockOrder, type LockOrderIndex, RMAP_LOCK_ORDER_4_9 } from './order.js';
+import {
+  type HeldLock,
+  type LockEvent,
+  type LockKind,
+  type LockMode,
+  LockContendedError,
+  LockOrderError,
+  type LockReport,
+  type Task,
+} from './types.js';
+
+export interface LockSystemOptions {
+  /** The documented order checked by the validator; default RMAP_LOCK_ORDER_4_9. */
+  order?: LockOrder;
+  /** Default true: every report throws LockOrderError after being recorded; false: only recorded. */
+  strict?: boolean;
+  onEvent?: (e: LockEvent) => void;
+  /**
+   * Validate PG_locked bit locks (default true). The kernel's lockdep does not track them, but the
+   * documented order places lock_page above i_mmap_rwsem, so the simulator checks it.
+   */
+  validateBitLocks?: boolean;
+}
+
+/** Placeholder owner of a bit lock whose bit was set outside the lock system. */
+export const UNKNOWN_TASK: Task = Object.freeze({ id: -1, name: '<unknown>' });
+
+/** Same simulated task: the same object, or the same id and name. */
+export function sameTask(a: Task, b: Task): boolean {
+  return a === b || (a.id === b.id && a.name === b.name);
+}
+
+const ACQ_BLOCKING = 0;
+const ACQ_TRYLOCK = 1;
+
+/** A task's held-lock stack, kept in parallel arrays whose slots are reused (no allocation per acquire). */
+class TaskState {
+  depth = 0;
+  readonly locks: Lock[] = [];
+  readonly modes: LockMode[] = [];
+  readonly classes: string[] = [];
+  constructor(readonly task: Task) {}
+
+  indexOf(lock: Lock): number {
+    for (let i = this.depth - 1; i >= 0; i--) if (this.locks[i] === lock) return i;
+    return -1;
+  }
+
+  push(lock: Lock, mode: LockMode, cls: string): void {
+    const d = this.depth++;
+    this.locks[d] = lock;
+    this.modes[d] = mode;
+    this.classes[d] = cls;
+  }
+
+  removeAt(i: number): void {
+    const last = --this.depth;
+    for (let j = i; j < last; j++) {
+      this.locks[j] = this.locks[j + 1];
+      this.modes[j] = this.modes[j + 1];
+      this.classes[j] = this.classes[j + 1];
+    }
+    this.locks[last] = undefined as unknown as Lock; // drop the reference
+  }
+
+  names(): string[] {
+    return this.locks.slice(0, this.depth).map((l) => l.name);
+  }
+
+  lines(): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < this.depth; i++) out.push(`#${i}: ${describe(this.locks[i], this.modes[i], this.classes[i])}`);
+    return out;
+  }
+}
+
+/** A learned dependency edge `from → to` (class names), with the acquisition path that created it. */
+interface Dependency {
+  readonly from: string;
+  readonly to: string;
+  readonly task: Task;
+  /** Names of the locks held at that moment. */
+  readonly held: readonly string[];
+  /** Human-readable held stack, then the lock being acquired. */
+  readonly lines: readonly string[];
+}
+
+function describe(lock: Lock, mode: LockMode, cls: string): string {
+  return `${lock.name} (${cls}){${mode}}`;
+}
+
+function taskName(t: Task): string {
+  return `${t.name}/${t.id}`;
+}
+
+/**
+ * Base of every simulated lock. `name` is the instance ('anon_vma#3->rwsem'), `lockClass` the lockdep
+ * class shared by all instances initialised at one site ('anon_vma->rwsem').
+ */
+export abstract class Lock {
+  readonly name: string;
+  readonly lockClass: string;
+  abstract readonly kind: LockKind;
+  /** @internal */
+  readonly sys: LockSystem;
+  /** @internal the class as named in the documented order (aliases resolved). */
+  readonly docClass: string;
+
+  constructor(sys: LockSystem, lockClass: string, name: string) {
+    this.sys = sys;
+    this.lockClass = lockClass;
+    this.name = name;
+    this.docClass = sys.orderIndex.canonical(lockClass);
+  }
+
+  /** @internal the holder that prevents `t` from taking the lock in `mode`, or null. May claim the lock. */
+  abstract conflict(t: Task, mode: LockMode): Task | null;
+  /** @internal record `t` as holder. */
+  abstract grant(t: Task, mode: LockMode): void;
+  /** @internal drop `t` as holder. */
+  abstract revoke(t: Task, mode: LockMode): void;
+  /** @internal current holders. */
+  abstract holderList(): { task: Task; mode: LockMode }[];
+
+  toString(): string {
+    return this.name;
+  }
+}
+
+/**
+ * The lock world: per-task held stacks, the lockdep-style validator (documented order, learned
+ * dependencies, same-class recursion) and the event stream. Deterministic and single-threaded.
+ */
+export class LockSystem {
+  readonly order: LockOrder;
+  /** @internal */
+  readonly orderIndex: LockOrderIndex;
+  strict: boolean;
+  onEvent: ((e: LockEvent) => void) | undefined;
+  readonly validateBitLocks: boolean;
+  private readonly reportList: LockReport[] = [];
+  private readonly reported = new Set<string>();
+  private readonly tasks = new Map<Task, TaskState>();
+  private readonly states: TaskState[] = [];
+  /** Learned dependencies: from-class → to-class → first occurrence. */
+  private readonly deps = new Map<string, Map<string, Dependency>>();
+
+  constructor(opts: LockSystemOptions = {}) {
+    this.order = opts.order ?? RMAP_LOCK_ORDER_4_9;
+    this.orderIndex = indexLockOrder(this.order);
+    this.strict = opts.strict ?? true;
+    this.onEvent = opts.onEvent;
+    this.validateBitLocks = opts.validateBitLocks ?? true;
+  }
+
+  /** Every report so far, oldest first. Repeats of an inversion or recursion for the same class pair are recorded once. */
+  get reports(): readonly LockReport[] {
+    return this.reportList;
+  }
+
+  /** The locks `task` holds, in acquisition order. */
+  heldBy(task: Task): readonly HeldLock[] {
+    const s = this.findState(task);
+    const out: HeldLock[] = [];
+    if (s) for (let i = 0; i < s.depth; i++) out.push({ lock: s.locks[i], mode: s.modes[i] });
+    return out;
+  }
+
+  /** Who holds `lock`, and how. */
+  holders(lock: Lock): readonly { task: Task; mode: LockMode }[] {
+    return lock.holderList();
+  }
+
+  /** Whether `task` holds `lock` (in `mode`, if given). `lockdep_assert_held()` in spirit. */
+  isHeld(task: Task, lock: Lock, mode?: LockMode): boolean {
+    const s = this.findState(task);
+    if (!s) return false;
+    const i = s.indexOf(lock);
+    return i >= 0 && (mode === undefined || s.modes[i] === mode);
+  }
+
+  /** Tasks that hold at least one lock. */
+  tasksHoldingLocks(): readonly Task[] {
+    return this.states.filter((s) => s.depth > 0).map((s) => s.task);
+  }
+
+  /** Learned dependencies (class pairs) observed so far, as `from → to` strings. */
+  dependencies(): readonly string[] {
+    const out: string[] = [];
+    for (const [from, m] of this.deps) for (const to of m.keys()) out.push(`${from} → ${to}`);
+    return out;
+  }
+
+  /**
+   * Throws LockOrderError, after recording one 'held-at-end' report per task, if any task holds a
+   * lock. The check `debug_check_no_locks_held()` does at task exit.
+   */
+  assertNoLocksHeld(): void {
+    let first: LockReport | null = null;
+    for (const s of this.states) {
+      if (s.depth === 0) continue;
+      const report: LockReport = {
+        kind: 'held-at-end',
+        message: [
+          '=====================================',
+          'lock held when none should be',
+          '-------------------------------------',
+          `${taskName(s.task)} still holds ${s.depth} lock${s.depth === 1 ? '' : 's'}:`,
+          ...s.lines().map((l) => `  ${l}`),
+        ].join('\n'),
+        task: s.task,
+        lock: s.locks[s.depth - 1],
+        held: s.names(),
+      };
+      this.reportList.push(report);
+      first ??= report;
+    }
+    if (first) throw new LockOrderError(first);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // internal, used by the lock classes
+
+  /** @internal */
+  stateOf(task: Task): TaskState {
+    const s = this.findState(task);
+    if (s) return s;
+    const created = new TaskState(task);
+    this.tasks.set(task, created);
+    this.states.push(created);
+    return created;
+  }
+
+  private findState(task: Task): TaskState | undefined {
+    const s = this.tasks.get(task);
+    if (s) return s;
+    for (const st of this.states) {
+      if (sameTask(st.task, task)) {
+        this.tasks.set(task, st);
+        return st;
+      }
+    }
+    return undefined;
+  }
+
+  /** @internal */
+  emit(type: LockEvent['type'], task: Task, lock: Lock, cls: string, mode: LockMode): void {
+    const fn = this.onEvent;
+    if (fn) fn({ type, task, lock, lockClass: cls, mode });
+  }
+
+  /**
+   * @internal The acquire path shared by every lock kind. Returns true when acquired, false when a
+   * trylock failed (or, non-strict, the acquire was refused as a double acquire).
+   * `cls` is the effective lockdep class (differs from lock.lockClass for a nested subclass).
+   */
+  acquire(lock: Lock, t: Task, mode: LockMode, how: number, cls: string, nest: Lock | null): boolean {
+    const s = this.stateOf(t);
+    if (s.depth > 0 && s.indexOf(lock) >= 0) {
+      this.reportDoubleAcquire(s, lock, mode, cls);
+      if (how === ACQ_TRYLOCK) this.emit('trylock-failed', t, lock, cls, mode);
+      return false;
+    }
+    if (how !== ACQ_TRYLOCK && s.depth > 0 && (lock.kind !== 'bitlock' || this.validateBitLocks)) {
+      this.validate(s, lock, mode, cls, nest !== null && s.indexOf(nest) >= 0);
+    }
+    const owner = lock.conflict(t, mode);
+    if (owner !== null) {
+      if (how === ACQ_TRYLOCK) {
+        this.emit('trylock-failed', t, lock, cls, mode);
+        return false;
+      }
+      this.emit('contended', t, lock, cls, mode);
+      throw new LockContendedError(lock, t, owner);
+    }
+    lock.grant(t, mode);
+    s.push(lock, mode, cls);
+    this.emit('acquire', t, lock, cls, mode);
+    return true;
+  }
+
+  /** @internal Returns false (after reporting) when `t` does not hold `lock` in `mode`. */
+  release(lock: Lock, t: Task, mode: LockMode): boolean {
+    const s = this.findState(t);
+    const i = s ? s.indexOf(lock) : -1;
+    if (!s || i < 0 || s.modes[i] !== mode) {
+      const heldMode = s && i >= 0 ? s.modes[i] : null;
+      const holders = lock.holderList();
+      this.report({
+        kind: 'release-unheld',
+        message: [
+          '=====================================',
+          'bad unlock balance detected',
+          '-------------------------------------',
+          `${taskName(t)} is trying to release ${describe(lock, mode, lock.lockClass)}`,
+          heldMode
+            ? `but holds it for ${heldMode}, not ${mode}.`
+            : 'but it does not hold it.',
+          holders.length > 0
+            ? `It is held by: ${holders.map((h) => `${taskName(h.task)}{${h.mode}}`).join(', ')}`
+            : 'Nobody holds it.',
+          `${taskName(t)} holds:`,
+          ...(s && s.depth > 0 ? s.lines().map((l) => `  ${l}`) : ['  (no locks)']),
+        ].join('\n'),
+        task: t,
+        lock,
+        held: s ? s.names() : [],
+      });
+      return false;
+    }
+    const cls = s.classes[i];
+    lock.revoke(t, mode);
+    s.removeAt(i);
+    this.emit('release', t, lock, cls, mode);
+    return true;
+  }
+
+  private report(r: LockReport, dedupeKey?: string): void {
+    if (dedupeKey === undefined || !this.reported.has(dedupeKey)) {
+      if (dedupeKey !== undefined) this.reported.add(dedupeKey);
+      this.reportList.push(r);
+    }
+    if (this.strict) throw new LockOrderError(r);
+  }
+
+  private reportDoubleAcquire(s: TaskState, lock: Lock, mode: LockMode, cls: string): void {
+    const i = s.indexOf(lock);
+    this.report({
+      kind: 'double-acquire',
+      message: [
+        '=====================================',
+        'double acquire: the task already holds this lock (self-deadlock)',
+        '-------------------------------------',
+        `${taskName(s.task)} is trying to acquire:`,
+        `  ${describe(lock, mode, cls)}`,
+        `but already holds it{${s.modes[i]}} as entry #${i} of:`,
+        ...s.lines().map((l) => `  ${l}`),
+      ].join('\n'),
+      task: s.task,
+      lock,
+      held: s.names(),
+    });
+  }
+
+  /** The validator: same-class recursion, documented order, then learned dependencies. */
+  private validate(s: TaskState, lock: Lock, mode: LockMode, cls: string, nested: boolean): void {
+    const depth = s.depth;
+    const idx = this.orderIndex;
+    const docInner = idx.outer.get(lock.docClass);
+    let fresh = false;
+    for (let i = 0; i < depth; i++) {
+      const hc = s.classes[i];
+      if (hc === cls) {
+        if (nested) continue;
+        this.reportRecursive(s, i, lock, mode, cls);
+        return;
+      }
+      const held = s.locks[i];
+      if (docInner !== undefined && held.docClass !== lock.docClass) {
+        const rule = docInner.get(held.docClass);
+        if (rule !== undefined) {
+          this.reportDocumented(s, i, lock, mode, cls, rule);
+          return;
+        }
+      }
+      if (!fresh && this.deps.get(hc)?.get(cls) === undefined) fresh = true;
+    }
+    if (!fresh) return; // every dependency already known and checked: the common path
+    for (let i = 0; i < depth; i++) {
+      const hc = s.classes[i];
+      if (hc === cls || this.deps.get(hc)?.get(cls) !== undefined) continue;
+      const path = this.findPath(cls, hc);
+      if (path !== null) {
+        this.reportLearned(s, i, lock, mode, cls, path);
+        return;
+      }
+    }
+    // No report: record the new edges with the current acquisition path.
+    const held = s.names();
+    const lines = [...s.lines(), `-> ${describe(lock, mode, cls)}`];
+    for (let i = 0; i < depth; i++) {
+      const hc = s.classes[i];
+      if (hc === cls) continue;
+      let m = this.deps.get(hc);
+      if (!m) this.deps.set(hc, (m = new Map()));
+      if (!m.has(cls)) m.set(cls, { from: hc, to: cls, task: s.task, held, lines });
+    }
+  }
+
+  /** Breadth-first search for a learned path from → … → to; the edges, or null. */
+  private findPath(from: string, to: string): Dependency[] | null {
+    const prev = new Map<string, Dependency | null>([[from, null]]);
+    const queue = [from];
+    for (let q = 0; q < queue.length; q++) {
+      const c = queue[q];
+      const m = this.deps.get(c);
+      if (!m) continue;
+      for (const [next, dep] of m) {
+        if (prev.has(next)) continue;
+        prev.set(next, dep);
+        if (next === to) {
+          const path: Dependency[] = [];
+          for (let d: Dependency | null | undefined = dep; d; d = prev.get(d.from)) path.unshift(d);
+          return path;
+        }
+        queue.push(next);
+      }
+    }
+    return null;
+  }
+
+  private header(title: string, s: TaskState, lock: Lock, mode: LockMode, cls: string, heldAt: number): string[] {
+    return [
+      '======================================================',
+      title,
+      '------------------------------------------------------',
+      `${taskName(s.task)} is trying to acquire lock:`,
+      `  ${describe(lock, mode, cls)}`,
+      '',
+      'but task is already holding lock:',
+      `  ${describe(s.locks[heldAt], s.modes[heldAt], s.classes[heldAt])}`,
+      '',
+    ];
+  }
+
+  private currentPath(s: TaskState, lock: Lock, mode: LockMode, cls: string): string[] {
+    return [
+      `current acquisition path (${taskName(s.task)}):`,
+      ...s.lines().map((l) => `  ${l}`),
+      `  -> ${describe(lock, mode, cls)}`,
+    ];
+  }
+
+  private reportRecursive(s: TaskState, i: number, lock: Lock, mode: LockMode, cls: string): void {
+    const held = s.names();
+    this.report(
+      {
+        kind: 'recursive',
+        message: [
+          ...this.header('WARNING: possible recursive locking detected', s, lock, mode, cls, i),
+          `Both are instances of class ${cls}; two tasks taking two instances in opposite orders would`,
+          'deadlock. Take them under a nest lock (down_write_nest_lock) or in a subclass.',
+          '',
+          ...this.currentPath(s, lock, mode, cls),
+        ].join('\n'),
+        task: s.task,
+        lock,
+        held,
+        previous: held,
+      },
+      `recursive:${cls}`,
+    );
+  }
+
+  private reportDocumented(
+    s: TaskState,
+    i: number,
+    lock: Lock,
+    mode: LockMode,
+    cls: string,
+    rule: readonly string[],
+  ): void {
+    const hc = s.classes[i];
+    const earlier = this.deps.get(cls)?.get(hc);
+    const message = [
+      ...this.header('WARNING: lock order inversion against the documented order', s, lock, mode, cls, i),
+      `${this.order.source} documents ${lock.docClass} as outer to ${s.locks[i].docClass}:`,
+      ...rule.map((label, k) => `  ${'  '.repeat(k)}${label}`),
+      '',
+      ...this.currentPath(s, lock, mode, cls),
+    ];
+    if (earlier) {
+      message.push(
+        '',
+        `earlier acquisition path, documented direction (${taskName(earlier.task)}):`,
+        ...earlier.lines.map((l) => `  ${l}`),
+      );
+    } else {
+      message.push('', 'earlier acquisition path, documented direction: (not observed yet)');
+    }
+    const report: LockReport = { kind: 'inversion', message: message.join('\n'), task: s.task, lock, held: s.names() };
+    if (earlier) report.previous = earlier.held;
+    this.report(report, `inversion:${hc}->${cls}`);
+  }
+
+  private reportLearned(
+    s: TaskState,
+    i: number,
+    lock: Lock,
+    mode: LockMode,
+    cls: string,
+    path: Dependency[],
+  ): void {
+    const hc = s.classes[i];
+    const message = [
+      ...this.header('WARNING: possible circular locking dependency detected', s, lock, mode, cls, i),
+      `which lock already depends on the new lock: ${[cls, ...path.map((d) => d.to)].join(' -> ')}`,
+      '',
+      ...this.currentPath(s, lock, mode, cls),
+    ];
+    path.forEach((d, k) => {
+      message.push(
+        '',
+        `earlier acquisition path #${k + 1}: ${d.from} -> ${d.to} (${taskName(d.task)}):`,
+        ...d.lines.map((l) => `  ${l}`),
+      );
+    });
+    this.report(
+      {
+        kind: 'inversion',
+        message: message.join('\n'),
+        task: s.task,
+        lock,
+        held: s.names(),
+        previous: path[0].held,
+      },
+      `inversion:${hc}->${cls}`,
+    );
+  }
+}
+
+export { ACQ_BLOCKING, ACQ_TRYLOCK };
