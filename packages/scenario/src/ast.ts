@@ -1,0 +1,145 @@
+/**
+ * The typed form of a scenario statement, as produced by the parser (`parser.ts`) and consumed by
+ * the runner. One statement per non-blank, non-comment source line. See docs/language.md.
+ */
+
+/** A source range: 1-based line and columns, `endColumn` exclusive. Columns count UTF-16 code units (a tab is one column). */
+export interface Span {
+  line: number;
+  column: number;
+  endColumn: number;
+}
+
+export type SetKey = 'kernel' | 'zero-page' | 'fault-around' | 'swap' | 'ksm-max-sharing';
+
+export type SetValue =
+  | { key: 'kernel'; value: '4.9' | '6.12' }
+  | { key: 'zero-page'; value: boolean }
+  | { key: 'fault-around'; value: number } // 1..512
+  | { key: 'swap'; value: number | 'unlimited' } // 0..2^40
+  | { key: 'ksm-max-sharing'; value: number }; // 2..2^31-1 (the kernel refuses < 2)
+
+export type Prot = 'none' | 'r' | 'rw';
+
+export type Advice = 'mergeable' | 'unmergeable' | 'dontneed' | 'pageout' | 'cold';
+
+export type Backing = { type: 'anon' } | { type: 'file'; file: string };
+
+export interface Base {
+  /** 1-based count of statements (non-blank, non-comment lines) up to and including this one. */
+  step: number;
+  /** The whole statement, from its first word to the end of its last word (a trailing comment excluded). */
+  span: Span;
+  /** The source line, trimmed (a trailing comment is kept). */
+  text: string;
+}
+
+export interface OnProc extends Base {
+  proc: string;
+  /** The process name, without the `:`. */
+  procSpan: Span;
+}
+
+export interface OnRegion extends OnProc {
+  region: string;
+  regionSpan: Span;
+}
+
+export interface OnPage extends OnRegion {
+  page: number;
+  pageSpan: Span;
+}
+
+export const TTU_FLAG_NAMES = [
+  'TTU_UNMAP',
+  'TTU_MIGRATION',
+  'TTU_MUNLOCK',
+  'TTU_LZFREE',
+  'TTU_SPLIT_HUGE_PMD',
+  'TTU_IGNORE_MLOCK',
+  'TTU_IGNORE_ACCESS',
+  'TTU_IGNORE_HWPOISON',
+  'TTU_BATCH_FLUSH',
+  'TTU_RMAP_LOCKED',
+] as const; // the 4.9 enum ttu_flags
+
+export type TtuFlagName = (typeof TTU_FLAG_NAMES)[number];
+
+export type Statement =
+  | (Base & { op: 'set'; set: SetValue; keySpan: Span; valueSpan: Span })
+  | (Base & { op: 'spawn'; proc: string; procSpan: Span })
+  | (Base & { op: 'ksm' })
+  | (Base & { op: 'observe' })
+  | (OnRegion & {
+      op: 'mmap';
+      pages: number;
+      pagesSpan: Span;
+      backing: Backing;
+      shared: boolean;
+      /** Only for file backing: the FILE name inside `file:FILE` (the `file:` excluded). */
+      fileSpan?: Span;
+    })
+  | (OnRegion & {
+      op: 'read' | 'write';
+      /** single page: first === last */
+      first: number;
+      last: number;
+      /** The whole PAGE or FIRST..LAST word. */
+      pageSpan: Span;
+      /** Only for write. */
+      value?: string;
+      valueSpan?: Span;
+    })
+  | (OnProc & { op: 'fork'; child: string; childSpan: Span })
+  | (OnProc & { op: 'exit' })
+  | (OnRegion & { op: 'munmap'; range?: { page: number; count: number; pageSpan: Span; countSpan: Span } })
+  | (OnRegion & {
+      op: 'mprotect';
+      page: number;
+      count: number;
+      prot: Prot;
+      pageSpan: Span;
+      countSpan: Span;
+      protSpan: Span;
+    })
+  | (OnRegion & { op: 'mremap'; pages: number; pagesSpan: Span })
+  | (OnRegion & { op: 'mremap-move' })
+  | (OnRegion & { op: 'mlock' | 'munlock' })
+  | (OnRegion & { op: 'madvise'; advice: Advice; adviceSpan: Span })
+  | (OnPage & { op: 'walk' | 'reclaim' | 'referenced' | 'migrate' | 'mkclean' })
+  | (OnPage & { op: 'unmap'; flags: TtuFlagName[]; flagSpans: Span[] });
+
+export type StatementOp = Statement['op'];
+
+/** The statement with the given op, e.g. `StatementOf<'mmap'>`. */
+export type StatementOf<Op extends StatementOp> = Extract<Statement, { op: Op }>;
+
+/** The ops of the contract's first table: statements a real kernel executes too (fidelity contract). */
+export const KERNEL_EXECUTABLE_OPS: ReadonlySet<Statement['op']> = new Set<Statement['op']>([
+  'spawn',
+  'mmap',
+  'read',
+  'write',
+  'fork',
+  'exit',
+  'munmap',
+  'mprotect',
+  'mremap',
+  'mremap-move',
+  'mlock',
+  'munlock',
+  'madvise',
+  'ksm',
+  'observe',
+]);
+
+/** Largest region size in pages (the runner may apply stricter limits). Page indexes are 0..MAX_REGION_PAGES-1. */
+export const MAX_REGION_PAGES = 1 << 24;
+/** Largest `set fault-around` value: one page table (512 entries). */
+export const MAX_FAULT_AROUND = 512;
+/** Largest numeric `set swap` value (pages). */
+export const MAX_SWAP_PAGES = 2 ** 40;
+/** Smallest `set ksm-max-sharing` value: the kernel refuses values below 2. */
+export const MIN_KSM_MAX_SHARING = 2;
+/** Largest `set ksm-max-sharing` value. */
+export const MAX_KSM_MAX_SHARING = 2 ** 31 - 1;
