@@ -122,7 +122,7 @@ export function editDistance(a: string, b: string): number {
 /**
  * The candidate the user most likely meant, or undefined: a case-insensitive match, else the closest
  * candidate within an edit distance of about a third of its length, else the only candidate that
- * starts with `word`.
+ * starts with `word`, else the only candidate (3+ letters) that `word` starts with.
  */
 export function suggest(word: string, candidates: readonly string[]): string | undefined {
   if (word.length === 0 || word.length > 64) return undefined;
@@ -618,7 +618,7 @@ class LineParser {
         else if (bw.text.startsWith('file:')) {
           const file = bw.text.slice(5);
           if (file === '') {
-            this.fail('syntax', bw.end, bw.end + 1, 'missing file name after "file:"', 'file:FILE', bw.text);
+            this.fail('syntax', bw.start, bw.end, 'missing file name after "file:"', 'file:FILE', bw.text);
           }
           this.checkName(file, bw.start + 5, A.file);
           backing = { type: 'file', file };
@@ -668,7 +668,18 @@ class LineParser {
       case 'write': {
         const [first, last, pageSpan] = this.pageOrRange();
         let value: [string, Span] | undefined;
-        if (op === 'write' && this.peek() !== undefined) value = this.name(A.value);
+        const more = this.peek();
+        if (op === 'read' && more !== undefined && NAME_RE.test(more.text)) {
+          this.fail(
+            'syntax',
+            more.start,
+            this.words[this.words.length - 1].end,
+            this.withUsage('read takes no VALUE (only write does)'),
+            'end of line',
+            this.src.slice(more.start, this.words[this.words.length - 1].end),
+          );
+        }
+        if (op === 'write' && more !== undefined) value = this.name(A.value);
         this.end();
         return {
           ...r,
