@@ -12,7 +12,6 @@ export class RwSemaphore extends Lock {
   private readonly readerTasks: Task[] = [];
 
   /** init_rwsem(): `lockClass` plays the part of the lockdep key of the init site. */
-  // biome-ignore lint/complexity/noUselessConstructor: documents the required signature
   constructor(sys: LockSystem, lockClass: string, name: string) {
     super(sys, lockClass, name);
   }
@@ -137,7 +136,6 @@ export class Mutex extends ExclusiveLock {
   readonly kind: LockKind = 'mutex';
 
   /** mutex_init(). */
-  // biome-ignore lint/complexity/noUselessConstructor: documents the required signature
   constructor(sys: LockSystem, lockClass: string, name: string) {
     super(sys, lockClass, name);
   }
@@ -167,7 +165,6 @@ export class SpinLock extends ExclusiveLock {
   private nestedClasses: string[] | undefined;
 
   /** spin_lock_init(). */
-  // biome-ignore lint/complexity/noUselessConstructor: documents the required signature
   constructor(sys: LockSystem, lockClass: string, name: string) {
     super(sys, lockClass, name);
   }

@@ -188,7 +188,12 @@ export const RMAP_LOCK_ORDER_6_12: LockOrder = {
                               C.memcgMoveLock,
                               'block_dirty_folio',
                               [
-                                n(C.iPagesLock, undefined, [n(C.lruvecLock, 'folio_lruvec_lock_irq')], 'i_pages lock'),
+                                n(
+                                  C.iPagesLock,
+                                  undefined,
+                                  [n(C.lruvecLock, 'folio_lruvec_lock_irq')],
+                                  'i_pages lock',
+                                ),
                               ],
                               'folio_lock_memcg move_lock',
                             ),

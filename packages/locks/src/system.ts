@@ -1,10 +1,10 @@
 import { indexLockOrder, type LockOrder, type LockOrderIndex, RMAP_LOCK_ORDER_4_9 } from './order.js';
 import {
   type HeldLock,
+  LockContendedError,
   type LockEvent,
   type LockKind,
   type LockMode,
-  LockContendedError,
   LockOrderError,
   type LockReport,
   type Task,
@@ -70,7 +70,8 @@ class TaskState {
 
   lines(): string[] {
     const out: string[] = [];
-    for (let i = 0; i < this.depth; i++) out.push(`#${i}: ${describe(this.locks[i], this.modes[i], this.classes[i])}`);
+    for (let i = 0; i < this.depth; i++)
+      out.push(`#${i}: ${describe(this.locks[i], this.modes[i], this.classes[i])}`);
     return out;
   }
 }
@@ -294,9 +295,7 @@ export class LockSystem {
           'bad unlock balance detected',
           '-------------------------------------',
           `${taskName(t)} is trying to release ${describe(lock, mode, lock.lockClass)}`,
-          heldMode
-            ? `but holds it for ${heldMode}, not ${mode}.`
-            : 'but it does not hold it.',
+          heldMode ? `but holds it for ${heldMode}, not ${mode}.` : 'but it does not hold it.',
           holders.length > 0
             ? `It is held by: ${holders.map((h) => `${taskName(h.task)}{${h.mode}}`).join(', ')}`
             : 'Nobody holds it.',
@@ -410,7 +409,14 @@ export class LockSystem {
     return null;
   }
 
-  private header(title: string, s: TaskState, lock: Lock, mode: LockMode, cls: string, heldAt: number): string[] {
+  private header(
+    title: string,
+    s: TaskState,
+    lock: Lock,
+    mode: LockMode,
+    cls: string,
+    heldAt: number,
+  ): string[] {
     return [
       '======================================================',
       title,
@@ -479,7 +485,13 @@ export class LockSystem {
     } else {
       message.push('', 'earlier acquisition path, documented direction: (not observed yet)');
     }
-    const report: LockReport = { kind: 'inversion', message: message.join('\n'), task: s.task, lock, held: s.names() };
+    const report: LockReport = {
+      kind: 'inversion',
+      message: message.join('\n'),
+      task: s.task,
+      lock,
+      held: s.names(),
+    };
     if (earlier) report.previous = earlier.held;
     this.report(report, `inversion:${hc}->${cls}`);
   }

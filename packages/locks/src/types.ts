@@ -56,7 +56,9 @@ export class LockContendedError extends Error {
   readonly task: Task;
   readonly owner: Task;
   constructor(lock: Lock, task: Task, owner: Task) {
-    super(`${task.name}/${task.id} would block on ${lock.name} (${lock.lockClass}), held by ${owner.name}/${owner.id}`);
+    super(
+      `${task.name}/${task.id} would block on ${lock.name} (${lock.lockClass}), held by ${owner.name}/${owner.id}`,
+    );
     this.name = 'LockContendedError';
     this.lock = lock;
     this.task = task;

@@ -62,7 +62,10 @@ describe('RwSemaphore', () => {
     expect(sem.readers).toBe(1);
     expect(sys.heldBy(T2)).toEqual([]);
     expect(sys.reports).toEqual([]);
-    expect(events).toEqual(['acquire kswapd0 anon_vma#1->rwsem read', 'contended bash anon_vma#1->rwsem write']);
+    expect(events).toEqual([
+      'acquire kswapd0 anon_vma#1->rwsem read',
+      'contended bash anon_vma#1->rwsem write',
+    ]);
 
     sem.upRead(T1);
     sem.downWrite(T2);
@@ -126,7 +129,10 @@ describe('RwSemaphore', () => {
     expect(sys.reports.map((r) => r.kind)).toEqual(['release-unheld', 'release-unheld', 'release-unheld']);
     expect(sem.readers).toBe(1);
     sem.upRead(T1);
-    expect(events).toEqual(['acquire kswapd0 anon_vma#1->rwsem read', 'release kswapd0 anon_vma#1->rwsem read']);
+    expect(events).toEqual([
+      'acquire kswapd0 anon_vma#1->rwsem read',
+      'release kswapd0 anon_vma#1->rwsem read',
+    ]);
   });
 
   it('works without a listener and the listener can be installed later', () => {
