@@ -1,0 +1,71 @@
+/**
+ * The page cache of mm/filemap.c and mm/shmem.c, reduced to what rmap needs: files whose pages are
+ * resident and clean (as right after they were written), and shmem files whose pages appear on
+ * first touch.
+ */
+import { PAGE_MAPPING_FLAGS, PG_dirty, PG_swapbacked, PG_uptodate } from './constants.js';
+import { CONTENT_ZERO } from './page.js';
+import type { MmSystem } from './system.js';
+import type { File } from './types.js';
+
+/** add_to_page_cache_lru() — mm/filemap.c: a new page at `index` of `file`, held by the cache. */
+function addToPageCache(sys: MmSystem, file: File, index: number, content: number): number {
+  const mem = sys.mem;
+  const pfn = mem.allocPage(content);
+  mem.flags[pfn] |= 1 << PG_uptodate;
+  if (file.shmem) mem.flags[pfn] |= 1 << PG_swapbacked;
+  mem.mapping[pfn] = file.mapping;
+  mem.mappingTag[pfn] = 0;
+  mem.index[pfn] = index;
+  file.mapping.pageTree.set(index, pfn);
+  return pfn;
+}
+
+/**
+ * Open (or create) the regular file `name`. A new file gets `pages` pages, each with content of its
+ * own, all resident and clean in the page cache. An existing one is returned as it is.
+ */
+export function openFile(sys: MmSystem, name: string, pages: number): File {
+  const existing = sys.files.get(name);
+  if (existing) {
+    if (existing.shmem) throw new Error(`${name} is a shmem file`);
+    return existing;
+  }
+  const file = sys.newFile(name, pages, false);
+  for (let i = 0; i < pages; i++) addToPageCache(sys, file, i, sys.newContent());
+  if (sys.tracing)
+    sys.trace('filemap_write_and_wait', `file ${name}: ${pages} pages resident and clean`, { file: name });
+  return file;
+}
+
+/** shmem_zero_setup() — mm/shmem.c: the shmem file behind one shared anonymous mapping. */
+export function shmemZeroSetup(sys: MmSystem, pages: number): File {
+  return sys.newFile(`dev/zero#${sys.nextId()}`, pages, true);
+}
+
+/** find_get_page() — include/linux/pagemap.h: the cached page at `index`, or -1. */
+export function findGetPage(file: File, index: number): number {
+  return file.mapping.pageTree.get(index) ?? -1;
+}
+
+/**
+ * filemap_fault() / shmem_fault(): the page at `index`, read in if needed. Regular files keep every
+ * page resident, so only shmem allocates (a zeroed, swap-backed page). Returns -1 beyond EOF (SIGBUS).
+ */
+export function pageCacheFault(sys: MmSystem, file: File, index: number): number {
+  if (index >= file.sizePages) return -1;
+  const pfn = findGetPage(file, index);
+  if (pfn >= 0) return pfn;
+  if (!file.shmem) throw new Error(`page ${index} of ${file.name} is not resident`);
+  return addToPageCache(sys, file, index, CONTENT_ZERO);
+}
+
+/** set_page_dirty() — mm/page-writeback.c */
+export function setPageDirty(sys: MmSystem, pfn: number): void {
+  sys.mem.flags[pfn] |= 1 << PG_dirty;
+}
+
+/** Whether the page belongs to a file's page cache (no anon tag). */
+export function isPageCachePage(sys: MmSystem, pfn: number): boolean {
+  return (sys.mem.mappingTag[pfn] & PAGE_MAPPING_FLAGS) === 0 && sys.mem.mapping[pfn] !== null;
+}

@@ -1,0 +1,208 @@
+import { IntervalTree } from '@rmaplab/interval-tree';
+import {
+  type LockEvent,
+  LockSystem,
+  RMAP_LOCK_ORDER_4_9,
+  RMAP_LOCK_ORDER_6_12,
+  RwSemaphore,
+  SpinLock,
+  type Task,
+} from '@rmaplab/locks';
+import { PhysMem } from './page.js';
+import { PageTable } from './pgtable.js';
+import { SwapInfo } from './swapfile.js';
+import type { TraceEvent, TraceRefs, TraceSink } from './trace.js';
+import { AddressSpace, AnonVma, type AnonVmaChain, File, Mm, type VmArea } from './types.js';
+
+/** Which kernel's rules apply where 4.9 and 6.12 differ. */
+export type KernelVersion = '4.9' | '6.12';
+
+/** Model options (the scenario language's `set` keys). */
+export interface MmOptions {
+  kernel: KernelVersion;
+  /** A read fault on untouched private anonymous memory maps the shared zero page. */
+  zeroPage: boolean;
+  /** fault_around_bytes / PAGE_SIZE (1 turns fault-around off). */
+  faultAround: number;
+  /** Swap space in pages (Infinity: unlimited; 0: no swap). */
+  swapPages: number;
+  /** KSM max_page_sharing (Infinity under 4.9, which has no limit). */
+  ksmMaxSharing: number;
+  /** Lock-order violations throw (true) or are only recorded (false). */
+  strictLocking: boolean;
+}
+
+export const DEFAULT_OPTIONS: Readonly<MmOptions> = {
+  kernel: '4.9',
+  zeroPage: true,
+  faultAround: 16,
+  swapPages: Number.POSITIVE_INFINITY,
+  ksmMaxSharing: Number.POSITIVE_INFINITY,
+  strictLocking: true,
+};
+
+const LOCK_FN: Record<string, [string, string]> = {
+  rwsem: ['down_', 'up_'],
+  mutex: ['mutex_lock', 'mutex_unlock'],
+  spinlock: ['spin_lock', 'spin_unlock'],
+  bitlock: ['lock_page', 'unlock_page'],
+};
+
+/**
+ * The simulated machine: physical memory, swap, files, every mm, the lock validator and the trace.
+ * `current` is the task on whose behalf the running operation executes, as the kernel's `current`.
+ */
+export class MmSystem {
+  readonly options: MmOptions;
+  readonly mem: PhysMem;
+  readonly locks: LockSystem;
+  readonly swap: SwapInfo;
+  /** Every live mm, in creation order. */
+  readonly mms = new Set<Mm>();
+  /** Files by name (shmem files too, named after their mapping). */
+  readonly files = new Map<string, File>();
+  /** Kernel threads. */
+  readonly kswapd: Task = { id: 0, name: 'kswapd0' };
+  readonly ksmd: Task = { id: 0, name: 'ksmd' };
+  /** The running task (the kernel's `current`). */
+  current: Task;
+  private sink: TraceSink | null = null;
+  /** True while somebody listens to the trace: callers build event text only then. */
+  tracing = false;
+  private ids = 0;
+  private pids = 0;
+  /**
+   * try_to_munlock() — mm/rmap.c. munlock_vma_page() calls it for a page that other PTEs still map;
+   * the rmap walk lives in @rmaplab/rmap, which installs it here (installRmap()).
+   */
+  tryToMunlock: ((pfn: number) => void) | null = null;
+  /** Every anon_vma allocated and not yet freed (for the invariant checker and viewers). */
+  readonly anonVmas = new Set<AnonVma>();
+
+  constructor(options: Partial<MmOptions> = {}) {
+    this.options = { ...DEFAULT_OPTIONS, ...options };
+    this.mem = new PhysMem();
+    this.locks = new LockSystem({
+      order: this.options.kernel === '6.12' ? RMAP_LOCK_ORDER_6_12 : RMAP_LOCK_ORDER_4_9,
+      strict: this.options.strictLocking,
+    });
+    this.swap = new SwapInfo(this.options.swapPages);
+    this.current = this.kswapd;
+  }
+
+  /** Install (or remove) the trace sink; lock events are forwarded to it as `lock` events. */
+  setTrace(sink: TraceSink | null): void {
+    this.sink = sink;
+    this.tracing = sink !== null;
+    this.locks.onEvent = sink ? (e) => this.lockEvent(e) : undefined;
+  }
+
+  private lockEvent(e: LockEvent): void {
+    const [take, release] = LOCK_FN[e.lock.kind];
+    let fn: string;
+    if (e.lock.kind === 'rwsem') fn = (e.type === 'release' ? release : take) + e.mode;
+    else fn = e.type === 'release' ? release : take;
+    if (e.type === 'trylock-failed') fn = e.lock.kind === 'rwsem' ? `${take}${e.mode}_trylock` : 'trylock';
+    const what = e.type === 'acquire' ? 'took' : e.type === 'release' ? 'released' : e.type;
+    this.emit({
+      kind: 'lock',
+      fn,
+      task: taskName(e.task),
+      msg: `${what} ${e.lock.name}${e.lock.kind === 'rwsem' ? ` (${e.mode})` : ''}`,
+      refs: { lock: e.lock.name },
+    });
+  }
+
+  /** Record a trace event (cheap no-op without a sink; callers check `tracing` before building text). */
+  emit(e: TraceEvent): void {
+    this.sink?.(e);
+  }
+
+  /** Shorthand for a `call` event of the current task. */
+  trace(fn: string, msg: string, refs?: TraceRefs): void {
+    this.sink?.({ kind: 'call', fn, task: taskName(this.current), msg, refs });
+  }
+
+  nextId(): number {
+    return ++this.ids;
+  }
+
+  private contents = 0;
+  private readonly named = new Map<string, number>();
+  /** A content identity never used before (a write without a value, a new file page). */
+  newContent(): number {
+    return ++this.contents;
+  }
+  /** The content identity of a page filled with `value`: equal values give identical pages. */
+  contentFor(value: string): number {
+    let c = this.named.get(value);
+    if (c === undefined) {
+      c = this.newContent();
+      this.named.set(value, c);
+    }
+    return c;
+  }
+
+  /** A new, empty mm owned by a new task (mm_alloc + the task of copy_process). */
+  newMm(name: string): Mm {
+    const id = this.nextId();
+    const owner: Task = { id: ++this.pids, name };
+    const mm = new Mm(
+      id,
+      owner,
+      new IntervalTree<VmArea>(),
+      new PageTable(),
+      new RwSemaphore(this.locks, 'mm->mmap_sem', `mm${id}->mmap_sem`),
+      new SpinLock(this.locks, 'mm->page_table_lock', `mm${id}->page_table_lock`),
+    );
+    this.mms.add(mm);
+    return mm;
+  }
+
+  /** A split page-table lock for a new PTE table of `mm`. */
+  newPtl(mm: Mm, pmdNo: number): SpinLock {
+    return new SpinLock(this.locks, 'pte_lock', `mm${mm.id}->pte[${pmdNo}]`);
+  }
+
+  /** anon_vma_alloc()'s allocation part (kmem_cache_alloc + anon_vma_ctor). */
+  newAnonVma(): AnonVma {
+    const id = this.nextId();
+    const av = new AnonVma(
+      id,
+      new IntervalTree<AnonVmaChain>(),
+      new RwSemaphore(this.locks, 'anon_vma->rwsem', `AV${id}->rwsem`),
+    );
+    this.anonVmas.add(av);
+    return av;
+  }
+
+  /** A new file object with an empty page cache (filemap.ts fills it). */
+  newFile(name: string, pages: number, shmem: boolean): File {
+    if (this.files.has(name)) throw new Error(`file ${name} exists`);
+    const id = this.nextId();
+    const mapping = new AddressSpace(
+      id,
+      name,
+      new IntervalTree<VmArea>(),
+      new RwSemaphore(this.locks, 'mapping->i_mmap_rwsem', `${name}->i_mmap_rwsem`),
+    );
+    const file = new File(name, mapping, pages, shmem);
+    this.files.set(name, file);
+    return file;
+  }
+
+  /** Run `fn` as task `t` (sets `current`), restoring the previous task afterwards. */
+  as<T>(t: Task, fn: () => T): T {
+    const prev = this.current;
+    this.current = t;
+    try {
+      return fn();
+    } finally {
+      this.current = prev;
+    }
+  }
+}
+
+export function taskName(t: Task): string {
+  return `${t.id}:${t.name}`;
+}
