@@ -38,6 +38,17 @@ export function openFile(sys: MmSystem, name: string, pages: number): File {
   return file;
 }
 
+/**
+ * Make `file` at least `pages` long, as writing past its end would: the new pages are resident and
+ * clean, each with content of its own.
+ */
+export function extendFile(sys: MmSystem, file: File, pages: number): File {
+  if (file.shmem) throw new Error(`${file.name} is a shmem file`);
+  for (let i = file.sizePages; i < pages; i++) addToPageCache(sys, file, i, sys.newContent());
+  if (pages > file.sizePages) file.sizePages = pages;
+  return file;
+}
+
 /** shmem_zero_setup() — mm/shmem.c: the shmem file behind one shared anonymous mapping. */
 export function shmemZeroSetup(sys: MmSystem, pages: number): File {
   return sys.newFile(`dev/zero#${sys.nextId()}`, pages, true);

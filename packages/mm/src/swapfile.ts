@@ -15,7 +15,7 @@ export class SwapInfo {
 
   constructor(
     /** Slots available (Infinity: unlimited; 0: no swap). */
-    public readonly size: number,
+    public size: number,
   ) {}
 
   /** inuse_pages */
