@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import {
   checkInvariants,
   MAP_PRIVATE,
@@ -6,9 +7,14 @@ import {
   type MmOptions,
   MmSystem,
   openFile,
+  PAGE_MAPPING_ANON,
   PAGE_SIZE,
+  PG_swapbacked,
   PROT_READ,
   PROT_WRITE,
+  PTE_SPECIAL,
+  PTE_SWAP,
+  PTRS_PER_PTE,
   readPte,
   sysExit,
   sysFork,
@@ -29,7 +35,9 @@ export class World {
     this.sys = new MmSystem(opts);
   }
   step(): void {
-    if (this.check) checkInvariants(this.sys);
+    if (!this.check) return;
+    checkInvariants(this.sys);
+    for (const mm of this.sys.mms) expect(mm.rss, `rss of mm${mm.id}`).toEqual(rssFromPtes(this.sys, mm));
   }
   spawn(name: string): Mm {
     const mm = this.sys.newMm(name);
@@ -90,4 +98,27 @@ export class World {
     for (const v of this.mm(p).vmas()) if (v.vmStart <= a && a < v.vmEnd) return v;
     throw new Error('no vma');
   }
+}
+
+/**
+ * The rss counters (MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, MM_SWAPENTS) recomputed from the page
+ * tables, as mm_counter() would charge each PTE; the zero page is not counted.
+ */
+export function rssFromPtes(sys: MmSystem, mm: Mm): Mm['rss'] {
+  const rss = { file: 0, anon: 0, swap: 0, shmem: 0 };
+  const mem = sys.mem;
+  for (const t of mm.pgd.allTables())
+    for (let i = 0; i < PTRS_PER_PTE; i++) {
+      const bits = t.bits[i];
+      if (bits === 0 || bits & PTE_SPECIAL) continue;
+      if (bits & PTE_SWAP) {
+        rss.swap++;
+        continue;
+      }
+      const pfn = t.pfn[i];
+      if (mem.mappingTag[pfn] & PAGE_MAPPING_ANON) rss.anon++;
+      else if (mem.flags[pfn] & (1 << PG_swapbacked)) rss.shmem++;
+      else rss.file++;
+    }
+  return rss;
 }

@@ -1,0 +1,206 @@
+/**
+ * Random sequences of the part-1 operations over several processes, with the invariant checker
+ * after every step, under both kernels. Every command names its process, page and file by small
+ * indices that are taken modulo what exists, so that any shrunk sequence still runs.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  checkInvariants,
+  KernelError,
+  type KernelVersion,
+  MAP_PRIVATE,
+  MAP_SHARED,
+  type Mm,
+  MmSystem,
+  openFile,
+  PAGE_MAPPING_ANON,
+  PAGE_SIZE,
+  PROT_READ,
+  PROT_WRITE,
+  sysExit,
+  sysFork,
+  sysMmap,
+  sysMunmap,
+  userAccess,
+} from '../src/index.js';
+import { rssFromPtes } from './helpers.js';
+
+/** Every mapping lands in one small window, so that VMAs overlap, merge and split. */
+const BASE = 0x10000000000;
+const WINDOW = 24;
+const FILE_PAGES = 20;
+const FILES = ['f0', 'f1'];
+const MAX_PROCS = 5;
+
+type Kind = 'anon-private' | 'anon-shared' | 'file-private' | 'file-shared';
+
+type Cmd =
+  | { op: 'spawn' }
+  | {
+      op: 'mmap';
+      p: number;
+      page: number;
+      pages: number;
+      kind: Kind;
+      file: number;
+      pgoff: number;
+      ro: boolean;
+    }
+  | { op: 'access'; p: number; vma: number; page: number; write: boolean }
+  | { op: 'fork'; p: number }
+  | { op: 'exit'; p: number }
+  | { op: 'munmap'; p: number; page: number; pages: number };
+
+const proc = fc.nat(MAX_PROCS - 1);
+const page = fc.nat(WINDOW - 1);
+const cmd: fc.Arbitrary<Cmd> = fc.oneof(
+  { weight: 1, arbitrary: fc.constant({ op: 'spawn' as const }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      op: fc.constant('mmap' as const),
+      p: proc,
+      page,
+      pages: fc.integer({ min: 1, max: 8 }),
+      kind: fc.constantFrom<Kind>('anon-private', 'anon-shared', 'file-private', 'file-shared'),
+      file: fc.nat(FILES.length - 1),
+      pgoff: fc.nat(FILE_PAGES - 1),
+      ro: fc.constantFrom(false, false, false, true),
+    }),
+  },
+  {
+    weight: 14,
+    arbitrary: fc.record({
+      op: fc.constant('access' as const),
+      p: proc,
+      vma: fc.nat(7),
+      page,
+      write: fc.boolean(),
+    }),
+  },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('fork' as const), p: proc }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('exit' as const), p: proc }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('munmap' as const),
+      p: proc,
+      page,
+      pages: fc.integer({ min: 1, max: 10 }),
+    }),
+  },
+);
+
+/** Runs commands on a fresh system; the live processes are kept in creation order. */
+class Run {
+  readonly sys: MmSystem;
+  readonly procs: Mm[] = [];
+  private names = 0;
+  constructor(kernel: KernelVersion) {
+    this.sys = new MmSystem({ kernel });
+    for (const f of FILES) openFile(this.sys, f, FILE_PAGES);
+  }
+  private pick(i: number): Mm | undefined {
+    return this.procs.length ? this.procs[i % this.procs.length] : undefined;
+  }
+  exec(c: Cmd): void {
+    const sys = this.sys;
+    if (c.op === 'spawn') {
+      if (this.procs.length < MAX_PROCS) this.procs.push(sys.newMm(`P${this.names++}`));
+      return;
+    }
+    const mm = this.pick(c.p);
+    if (!mm) return;
+    switch (c.op) {
+      case 'mmap': {
+        const file = c.kind.startsWith('file') ? sys.files.get(FILES[c.file])! : null;
+        sysMmap(sys, mm, {
+          addr: BASE + c.page * PAGE_SIZE,
+          len: c.pages * PAGE_SIZE,
+          prot: c.ro ? PROT_READ : PROT_READ | PROT_WRITE,
+          flags: c.kind.endsWith('shared') ? MAP_SHARED : MAP_PRIVATE,
+          file,
+          pgoff: file ? c.pgoff : undefined,
+        });
+        return;
+      }
+      case 'access': {
+        // Aim at a page of one of the process's VMAs, so that most accesses fault something in.
+        const vmas = [...mm.vmas()];
+        if (!vmas.length) return;
+        const vma = vmas[c.vma % vmas.length];
+        try {
+          userAccess(sys, mm, vma.vmStart + (c.page % vma.pages) * PAGE_SIZE, c.write);
+        } catch (e) {
+          // A fault the process would die of: a write to a read-only VMA, or beyond the end of the file.
+          if (!(e instanceof KernelError) || (e.errno !== 'SIGSEGV' && e.errno !== 'SIGBUS')) throw e;
+        }
+        return;
+      }
+      case 'fork':
+        if (this.procs.length < MAX_PROCS) this.procs.push(sysFork(sys, mm, `P${this.names++}`));
+        return;
+      case 'exit':
+        sysExit(sys, mm);
+        this.procs.splice(this.procs.indexOf(mm), 1);
+        return;
+      case 'munmap':
+        sysMunmap(sys, mm, BASE + c.page * PAGE_SIZE, c.pages * PAGE_SIZE);
+        return;
+    }
+  }
+  /** Exit every process, then nothing but the regular files' page cache may be left. */
+  teardown(): void {
+    const sys = this.sys;
+    for (const mm of [...this.procs]) sysExit(sys, mm);
+    this.procs.length = 0;
+    checkInvariants(sys);
+    expect(sys.anonVmas.size).toBe(0);
+    expect(sys.swap.inUse).toBe(0);
+    let cached = 0;
+    for (const f of sys.files.values()) cached += f.mapping.pageTree.size;
+    expect(sys.mem.allocated).toBe(cached);
+    for (let pfn = 1; pfn < sys.mem.frames; pfn++)
+      if (sys.mem.isAllocated(pfn)) {
+        expect(sys.mem.mappingTag[pfn] & PAGE_MAPPING_ANON).toBe(0);
+        expect(sys.mem.mapcount[pfn]).toBe(-1);
+      }
+  }
+}
+
+function runAll(kernel: KernelVersion, cmds: Cmd[]): void {
+  const run = new Run(kernel);
+  run.exec({ op: 'spawn' });
+  for (const c of cmds) {
+    run.exec(c);
+    checkInvariants(run.sys);
+    for (const mm of run.sys.mms) expect(mm.rss).toEqual(rssFromPtes(run.sys, mm));
+  }
+  run.teardown();
+}
+
+describe.each<KernelVersion>(['4.9', '6.12'])('random operation sequences (kernel %s)', (kernel) => {
+  it('keep every invariant after every step and leave nothing behind', () => {
+    fc.assert(
+      fc.property(fc.array(cmd, { minLength: 1, maxLength: 40, size: 'max' }), (cmds) =>
+        runAll(kernel, cmds),
+      ),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('fork-heavy sequences (deep families, exits in the middle) keep every invariant', () => {
+    const forky = fc.oneof(
+      { weight: 4, arbitrary: fc.record({ op: fc.constant('fork' as const), p: proc }) },
+      { weight: 3, arbitrary: fc.record({ op: fc.constant('exit' as const), p: proc }) },
+      { weight: 6, arbitrary: cmd },
+    );
+    fc.assert(
+      fc.property(fc.array(forky, { minLength: 1, maxLength: 60, size: 'max' }), (cmds) =>
+        runAll(kernel, cmds),
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
