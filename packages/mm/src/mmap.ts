@@ -156,7 +156,8 @@ function isMergeableVma(vma: VmArea, flags: number, file: File | null): boolean 
 
 /** is_mergeable_anon_vma() — mm/mmap.c */
 function isMergeableAnonVma(a: VmArea['anonVma'], b: VmArea['anonVma'], vma: VmArea | null): boolean {
-  if ((!a || !b) && (!vma || vma.anonVmaChain.length <= 1)) return true;
+  // list_is_singular(): a neighbour without any AVC does not qualify, so an anon_vma never merges into one.
+  if ((!a || !b) && (!vma || vma.anonVmaChain.length === 1)) return true;
   return a === b;
 }
 
@@ -385,10 +386,9 @@ export function mmapRegion(
   const end = addr + len;
   doMunmap(sys, mm, addr, len);
   const prev = findVmaPrev(mm, addr);
-  if (!file && !(flags & VM_SHARED)) {
-    const merged = vmaMerge(sys, mm, prev, addr, end, flags, null, null, pgoff);
-    if (merged) return merged;
-  }
+  // File mappings merge too (same file, contiguous pgoff); a shmem mapping's file is new, so it never does.
+  const merged = vmaMerge(sys, mm, prev, addr, end, flags, null, file, pgoff);
+  if (merged) return merged;
   const vma = newVma(sys, mm, addr, end, pgoff, flags, file);
   vmaLink(sys, mm, vma, prev);
   if (sys.tracing)
