@@ -33,6 +33,8 @@ type Node<V> = IntervalTreeNode<V>;
 class Membership {}
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+/** Largest value V8 can keep as a small integer (Smi) on 64-bit builds without pointer compression. */
+const SMI_MAX = 0x7fffffff;
 
 function describe(x: unknown): string {
   if (typeof x === 'number') return Object.is(x, -0) ? '-0' : String(x);
@@ -157,6 +159,12 @@ export class IntervalTree<V> {
     ) {
       throw intervalError('IntervalTree.insert', start, last);
     }
+    if (last <= SMI_MAX) {
+      // An integral double (say, read from a Float64Array) would make V8 switch the node fields to
+      // boxed-double representation for every node; store it as a small integer instead.
+      start |= 0;
+      last |= 0;
+    }
     let parent: Node<V> | null = null;
     let cur = this.rootNode;
     let goLeft = false;
@@ -199,6 +207,7 @@ export class IntervalTree<V> {
     if (!(start <= last && last <= MAX_SAFE && Number.isInteger(last))) {
       throw intervalError('IntervalTree.insertAfter', start, last);
     }
+    if (last <= SMI_MAX) last |= 0; // See insert().
     const node = new IntervalTreeNode<V>(start, last, value, this.membership);
     let parent = p.right;
     if (parent === null) {
@@ -322,7 +331,7 @@ export class IntervalTree<V> {
 
   /** Whether `node` is currently a node of this tree. */
   has(node: IntervalNode<V>): boolean {
-    return node instanceof IntervalTreeNode && node.owner === this.membership;
+    return node != null && (node as Node<V>).owner === this.membership;
   }
 
   /** All nodes in tree order (ascending start, ties in insertion order). */
@@ -400,7 +409,10 @@ export class IntervalTree<V> {
 
   /** Casts a handle to this tree's node type, rejecting foreign, removed and non-node values. */
   private own(node: IntervalNode<V>, what: string): Node<V> {
-    if (node instanceof IntervalTreeNode && node.owner === this.membership) return node;
+    // Only a node stamped with this tree's current membership token passes. (No `instanceof` here:
+    // it is markedly slower once a bundler has redefined the class's `name`, as `keepNames` does.)
+    const n = node as Node<V>;
+    if (n != null && n.owner === this.membership) return n;
     if (!(node instanceof IntervalTreeNode)) throw new TypeError(`${what}: not an interval tree node`);
     if (node.owner === null)
       throw new Error(`${what}: node [${node.start}, ${node.last}] was already removed`);

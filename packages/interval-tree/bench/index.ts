@@ -1,0 +1,574 @@
+/**
+ * A port of the kernel's lib/interval_tree_test.c benchmark (same parameters, same PRNG, same data),
+ * run side by side, in one process and on the same data, against two npm interval trees:
+ * @flatten-js/interval-tree (augmented red-black tree) and node-interval-tree (augmented AVL tree).
+ *
+ *   pnpm bench                       # defaults: 100,000 nodes
+ *   pnpm bench --nnodes 1000 --perf-loops 100 --search-all
+ *
+ * Phases, as in the kernel: (1) perf_loops x (insert all nodes in array order, then remove all in
+ * array order), (2) insert all once, then search_loops x nsearches stabbing queries [q, q] counting
+ * the hits. Plus: heap bytes per node, and a "fork storm" (many identical ranges, as after a burst
+ * of forks) built with insertAfter (ours only) and with plain insert.
+ */
+import * as os from 'node:os';
+import FlattenIntervalTree from '@flatten-js/interval-tree';
+import * as nitModule from 'node-interval-tree';
+import { type IntervalNode, IntervalTree } from '../src/index.js';
+import { type BenchParams, parseArgs } from './args.js';
+import { kernelTestData } from './data.js';
+
+// node-interval-tree is CommonJS; depending on the loader its default export arrives wrapped once more.
+type NitCtor = typeof nitModule.default;
+const nitDefault = nitModule as unknown as { default: NitCtor | { default: NitCtor } };
+const NodeIntervalTree: NitCtor =
+  typeof nitDefault.default === 'function' ? nitDefault.default : nitDefault.default.default;
+
+const gc: () => void =
+  typeof globalThis.gc === 'function'
+    ? (globalThis.gc as () => void)
+    : () => {
+        throw new Error('run with --expose-gc (pnpm bench does) to measure heap per node');
+      };
+
+/** Collect garbage between phases (when exposed), so one phase's garbage is not billed to the next. */
+const settle = () => {
+  if (typeof globalThis.gc === 'function') globalThis.gc();
+};
+const now = () => process.hrtime.bigint();
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** Keeps results reachable so nothing is optimised away. */
+let sink = 0;
+
+// -------------------------------------------------------------------------------------------------
+// Data, shared by all libraries. Plain arrays of small integers (Smis), as a caller would have them.
+
+interface Data {
+  starts: number[];
+  lasts: number[];
+  queries: number[];
+  /** [lo, hi] pairs for flatten, preallocated outside the timed regions */
+  pairs: [number, number][];
+  queryPairs: [number, number][];
+  /** query k is [qStart[k], qLast[k]] */
+  qStart: number[];
+  qLast: number[];
+  expectedHits: number[];
+}
+
+function makeData(p: BenchParams): Data {
+  const { starts, lasts, queries } = kernelTestData(p.nnodes, p.nsearches, p.max_endpoint, p.seed);
+  const qStart = queries.map((q) => (p.search_all ? 0 : q));
+  const qLast = queries.map((q) => (p.search_all ? p.max_endpoint : q));
+  const expectedHits = qStart.map((s, k) => {
+    let c = 0;
+    for (let i = 0; i < starts.length; i++) if (starts[i] <= qLast[k] && s <= lasts[i]) c++;
+    return c;
+  });
+  return {
+    starts,
+    lasts,
+    queries,
+    pairs: starts.map((s, i) => [s, lasts[i]]),
+    queryPairs: qStart.map((s, k) => [s, qLast[k]]),
+    qStart,
+    qLast,
+    expectedHits,
+  };
+}
+
+interface LibResult {
+  lib: string;
+  correct: boolean;
+  note: string;
+  insertNs: number;
+  removeNs: number;
+  searchNs: number;
+  avgHits: number;
+  bytesPerNode: number;
+  forkInsertAfterNs?: number;
+  forkInsertNs: number;
+  forkSearchNsPerHit: number;
+  forkRemoveNs: number;
+}
+
+function measureHeap(n: number, build: () => unknown): number {
+  gc();
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const keep = build();
+  gc();
+  gc();
+  const after = process.memoryUsage().heapUsed;
+  sink += keep === null ? 0 : 1;
+  return (after - before) / n;
+}
+
+// -------------------------------------------------------------------------------------------------
+// ours
+
+function oursInsertAll(tree: IntervalTree<number>, d: Data, handles: IntervalNode<number>[]): void {
+  const { starts, lasts } = d;
+  for (let i = 0; i < starts.length; i++) handles[i] = tree.insert(starts[i], lasts[i], i);
+}
+
+function oursRemoveAll(tree: IntervalTree<number>, handles: IntervalNode<number>[]): void {
+  for (let i = 0; i < handles.length; i++) tree.remove(handles[i]);
+}
+
+function oursCount(tree: IntervalTree<number>, s: number, l: number): number {
+  let c = 0;
+  for (let n = tree.iterFirst(s, l); n !== null; n = tree.iterNext(n, s, l)) c++;
+  return c;
+}
+
+function oursSearchAll(tree: IntervalTree<number>, d: Data): number {
+  const { qStart, qLast } = d;
+  let hits = 0;
+  for (let k = 0; k < qStart.length; k++) hits += oursCount(tree, qStart[k], qLast[k]);
+  return hits;
+}
+
+function benchOurs(p: BenchParams, d: Data): LibResult {
+  const n = p.nnodes;
+  const handles: IntervalNode<number>[] = new Array(n).fill(null);
+  const tree = new IntervalTree<number>();
+  // Correctness first: hits per query against brute force, and ascending-start visit order.
+  oursInsertAll(tree, d, handles);
+  tree.validate();
+  let correct = true;
+  for (let k = 0; k < d.qStart.length; k++) {
+    let prev = -1;
+    let c = 0;
+    for (
+      let x = tree.iterFirst(d.qStart[k], d.qLast[k]);
+      x !== null;
+      x = tree.iterNext(x, d.qStart[k], d.qLast[k])
+    ) {
+      if (x.start < prev) correct = false;
+      prev = x.start;
+      c++;
+    }
+    if (c !== d.expectedHits[k]) correct = false;
+  }
+  for (let k = 0; k < d.qStart.length; k++) {
+    if (oursCount(tree, d.qStart[k], d.qLast[k]) !== d.expectedHits[k]) correct = false;
+  }
+  oursRemoveAll(tree, handles);
+  // The correctness pass above was the warm-up; now the timed insert/remove rounds.
+  const ins: number[] = [];
+  const rem: number[] = [];
+  for (let loop = 0; loop < p.perf_loops; loop++) {
+    settle();
+    const t0 = now();
+    oursInsertAll(tree, d, handles);
+    const t1 = now();
+    oursRemoveAll(tree, handles);
+    const t2 = now();
+    ins.push(Number(t1 - t0) / n);
+    rem.push(Number(t2 - t1) / n);
+  }
+  // Search.
+  oursInsertAll(tree, d, handles);
+  const srch: number[] = [];
+  let hits = 0;
+  settle();
+  for (let loop = 0; loop < p.search_loops; loop++) {
+    const t0 = now();
+    hits = oursSearchAll(tree, d);
+    srch.push(Number(now() - t0) / p.nsearches);
+  }
+  oursRemoveAll(tree, handles);
+  handles.fill(null as unknown as IntervalNode<number>); // so the old nodes are garbage before measuring
+  const bytesPerNode = measureHeap(n, () => {
+    const t = new IntervalTree<number>();
+    oursInsertAll(t, d, handles);
+    return t;
+  });
+  handles.fill(null as unknown as IntervalNode<number>);
+  return {
+    lib: 'ours',
+    correct,
+    note: 'iterFirst/iterNext (counts, no allocation)',
+    insertNs: median(ins),
+    removeNs: median(rem),
+    searchNs: median(srch),
+    avgHits: hits / p.nsearches,
+    bytesPerNode,
+    ...forkOurs(p),
+  };
+}
+
+const FORK_START = 1000;
+const FORK_LAST = 1999;
+const FORK_Q = 1500;
+
+function forkOurs(
+  p: BenchParams,
+): Pick<LibResult, 'forkInsertAfterNs' | 'forkInsertNs' | 'forkSearchNsPerHit' | 'forkRemoveNs'> {
+  const m = p.fork;
+  if (m === 0) return { forkInsertAfterNs: 0, forkInsertNs: 0, forkSearchNsPerHit: 0, forkRemoveNs: 0 };
+  const handles: IntervalNode<number>[] = new Array(m).fill(null);
+  const tree = new IntervalTree<number>();
+  const buildAfter = () => {
+    // One parent forks m - 1 times: each child goes right after the parent (so before older children).
+    const parent = tree.insert(FORK_START, FORK_LAST, 0);
+    handles[0] = parent;
+    for (let i = 1; i < m; i++) handles[i] = tree.insertAfter(parent, FORK_LAST, i);
+  };
+  const buildInsert = () => {
+    for (let i = 0; i < m; i++) handles[i] = tree.insert(FORK_START, FORK_LAST, i);
+  };
+  const removeAll = () => {
+    for (let i = 0; i < m; i++) tree.remove(handles[i]);
+  };
+  const after: number[] = [];
+  const insert: number[] = [];
+  const search: number[] = [];
+  const remove: number[] = [];
+  for (let loop = -1; loop < p.fork_loops; loop++) {
+    settle();
+    let t0 = now();
+    buildAfter();
+    const tA = Number(now() - t0) / m;
+    removeAll();
+    t0 = now();
+    buildInsert();
+    const tI = Number(now() - t0) / m;
+    t0 = now();
+    const hits = oursCount(tree, FORK_Q, FORK_Q);
+    const tS = Number(now() - t0) / hits;
+    t0 = now();
+    removeAll();
+    const tR = Number(now() - t0) / m;
+    if (hits !== m) throw new Error(`fork storm: ours found ${hits} of ${m}`);
+    if (loop >= 0) {
+      after.push(tA);
+      insert.push(tI);
+      search.push(tS);
+      remove.push(tR);
+    }
+  }
+  return {
+    forkInsertAfterNs: median(after),
+    forkInsertNs: median(insert),
+    forkSearchNsPerHit: median(search),
+    forkRemoveNs: median(remove),
+  };
+}
+
+// -------------------------------------------------------------------------------------------------
+// @flatten-js/interval-tree: insert([lo, hi], value), remove([lo, hi], value), search([lo, hi]) -> values[]
+
+function flattenInsertAll(tree: FlattenIntervalTree<number>, d: Data): void {
+  const { pairs } = d;
+  for (let i = 0; i < pairs.length; i++) tree.insert(pairs[i], i);
+}
+
+function flattenRemoveAll(tree: FlattenIntervalTree<number>, d: Data): void {
+  const { pairs } = d;
+  for (let i = 0; i < pairs.length; i++) tree.remove(pairs[i], i);
+}
+
+function flattenSearchAll(tree: FlattenIntervalTree<number>, d: Data): number {
+  const { queryPairs } = d;
+  let hits = 0;
+  for (let k = 0; k < queryPairs.length; k++) hits += tree.search(queryPairs[k]).length;
+  return hits;
+}
+
+function benchFlatten(p: BenchParams, d: Data): LibResult {
+  const n = p.nnodes;
+  let tree = new FlattenIntervalTree<number>();
+  // Correctness pass (also the warm-up): same functions as the timed loops.
+  flattenInsertAll(tree, d);
+  let correct = tree.size === n;
+  for (let k = 0; k < d.queryPairs.length; k++) {
+    if (tree.search(d.queryPairs[k]).length !== d.expectedHits[k]) correct = false;
+  }
+  sink += flattenSearchAll(tree, d);
+  flattenRemoveAll(tree, d);
+  if (tree.size !== 0) correct = false;
+  tree = new FlattenIntervalTree<number>();
+  const ins: number[] = [];
+  const rem: number[] = [];
+  for (let loop = 0; loop < p.perf_loops; loop++) {
+    settle();
+    const t0 = now();
+    flattenInsertAll(tree, d);
+    const t1 = now();
+    flattenRemoveAll(tree, d);
+    const t2 = now();
+    ins.push(Number(t1 - t0) / n);
+    rem.push(Number(t2 - t1) / n);
+  }
+  flattenInsertAll(tree, d);
+  const srch: number[] = [];
+  let hits = 0;
+  settle();
+  for (let loop = 0; loop < p.search_loops; loop++) {
+    const t0 = now();
+    hits = flattenSearchAll(tree, d);
+    srch.push(Number(now() - t0) / p.nsearches);
+  }
+  flattenRemoveAll(tree, d);
+  const bytesPerNode = measureHeap(n, () => {
+    const t = new FlattenIntervalTree<number>();
+    flattenInsertAll(t, d);
+    return t;
+  });
+  // Fork storm: identical keys share one node with a value bucket in flatten 2.x.
+  const m = p.fork;
+  const fi: number[] = [];
+  const fs: number[] = [];
+  const fr: number[] = [];
+  const key: [number, number] = [FORK_START, FORK_LAST];
+  const q: [number, number] = [FORK_Q, FORK_Q];
+  for (let loop = -1; m > 0 && loop < p.fork_loops; loop++) {
+    const t = new FlattenIntervalTree<number>();
+    settle();
+    let t0 = now();
+    for (let i = 0; i < m; i++) t.insert(key, i);
+    const tI = Number(now() - t0) / m;
+    t0 = now();
+    const hits = t.search(q).length;
+    const tS = Number(now() - t0) / hits;
+    t0 = now();
+    for (let i = 0; i < m; i++) t.remove(key, i);
+    const tR = Number(now() - t0) / m;
+    if (hits !== m || t.size !== 0) correct = false;
+    if (loop >= 0) {
+      fi.push(tI);
+      fs.push(tS);
+      fr.push(tR);
+    }
+  }
+  return {
+    lib: '@flatten-js/interval-tree',
+    correct,
+    note: 'search() returns an array',
+    insertNs: median(ins),
+    removeNs: median(rem),
+    searchNs: median(srch),
+    avgHits: hits / p.nsearches,
+    bytesPerNode,
+    forkInsertNs: m ? median(fi) : 0,
+    forkSearchNsPerHit: m ? median(fs) : 0,
+    forkRemoveNs: m ? median(fr) : 0,
+  };
+}
+
+// -------------------------------------------------------------------------------------------------
+// node-interval-tree: insert(low, high, data), remove(low, high, data), search(low, high) -> data[]
+
+type Nit = InstanceType<NitCtor>;
+
+function nitInsertAll(tree: Nit, d: Data): void {
+  const { starts, lasts } = d;
+  for (let i = 0; i < starts.length; i++) tree.insert(starts[i], lasts[i], i);
+}
+
+function nitRemoveAll(tree: Nit, d: Data): void {
+  const { starts, lasts } = d;
+  for (let i = 0; i < starts.length; i++) tree.remove(starts[i], lasts[i], i);
+}
+
+function nitSearchAll(tree: Nit, d: Data): number {
+  const { qStart, qLast } = d;
+  let hits = 0;
+  for (let k = 0; k < qStart.length; k++) hits += tree.search(qStart[k], qLast[k]).length;
+  return hits;
+}
+
+function benchNit(p: BenchParams, d: Data): LibResult {
+  const n = p.nnodes;
+  const tree: Nit = new NodeIntervalTree();
+  // Correctness pass (also the warm-up): same functions as the timed loops.
+  nitInsertAll(tree, d);
+  let correct = tree.count === n;
+  for (let k = 0; k < d.qStart.length; k++) {
+    if (tree.search(d.qStart[k], d.qLast[k]).length !== d.expectedHits[k]) correct = false;
+  }
+  sink += nitSearchAll(tree, d);
+  nitRemoveAll(tree, d);
+  if (tree.count !== 0) correct = false;
+  const ins: number[] = [];
+  const rem: number[] = [];
+  for (let loop = 0; loop < p.perf_loops; loop++) {
+    settle();
+    const t0 = now();
+    nitInsertAll(tree, d);
+    const t1 = now();
+    nitRemoveAll(tree, d);
+    const t2 = now();
+    ins.push(Number(t1 - t0) / n);
+    rem.push(Number(t2 - t1) / n);
+  }
+  nitInsertAll(tree, d);
+  const srch: number[] = [];
+  let hits = 0;
+  settle();
+  for (let loop = 0; loop < p.search_loops; loop++) {
+    const t0 = now();
+    hits = nitSearchAll(tree, d);
+    srch.push(Number(now() - t0) / p.nsearches);
+  }
+  nitRemoveAll(tree, d);
+  const bytesPerNode = measureHeap(n, () => {
+    const t: Nit = new NodeIntervalTree();
+    nitInsertAll(t, d);
+    return t;
+  });
+  const m = p.fork;
+  const fi: number[] = [];
+  const fs: number[] = [];
+  const fr: number[] = [];
+  // No warm-up round here: this is O(m^2) (each insert scans the bucket), and its code is already hot.
+  for (let loop = 0; m > 0 && loop < p.fork_loops; loop++) {
+    const t: Nit = new NodeIntervalTree();
+    settle();
+    let t0 = now();
+    for (let i = 0; i < m; i++) t.insert(FORK_START, FORK_LAST, i);
+    const tI = Number(now() - t0) / m;
+    t0 = now();
+    const hits = t.search(FORK_Q, FORK_Q).length;
+    const tS = Number(now() - t0) / hits;
+    t0 = now();
+    for (let i = 0; i < m; i++) t.remove(FORK_START, FORK_LAST, i);
+    const tR = Number(now() - t0) / m;
+    if (hits !== m || t.count !== 0) correct = false;
+    if (loop >= 0) {
+      fi.push(tI);
+      fs.push(tS);
+      fr.push(tR);
+    }
+  }
+  return {
+    lib: 'node-interval-tree',
+    correct,
+    note: 'search() returns an array',
+    insertNs: median(ins),
+    removeNs: median(rem),
+    searchNs: median(srch),
+    avgHits: hits / p.nsearches,
+    bytesPerNode,
+    forkInsertNs: m ? median(fi) : 0,
+    forkSearchNsPerHit: m ? median(fs) : 0,
+    forkRemoveNs: m ? median(fr) : 0,
+  };
+}
+
+// -------------------------------------------------------------------------------------------------
+// Big endpoints: what a node costs when endpoints exceed 2^31 (page offsets of 48-bit addresses).
+
+function bigEndpointBytes(p: BenchParams, d: Data): number {
+  const base = 2 ** 36;
+  const starts = d.starts.map((s) => s + base);
+  const lasts = d.lasts.map((l) => l + base);
+  return measureHeap(p.nnodes, () => {
+    const t = new IntervalTree<number>();
+    for (let i = 0; i < starts.length; i++) t.insert(starts[i], lasts[i], i);
+    return t;
+  });
+}
+
+// -------------------------------------------------------------------------------------------------
+
+function fmt(x: number, digits = 0): string {
+  return x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function main(): void {
+  const p = parseArgs(process.argv.slice(2));
+  const t0 = Date.now();
+  const d = makeData(p);
+  const results: LibResult[] = [];
+  for (const lib of p.libs) {
+    if (lib === 'ours') results.push(benchOurs(p, d));
+    else if (lib === 'flatten') results.push(benchFlatten(p, d));
+    else if (lib === 'nit') results.push(benchNit(p, d));
+  }
+  const bigBytes = p.libs.includes('ours') ? bigEndpointBytes(p, d) : Number.NaN;
+  const elapsed = (Date.now() - t0) / 1000;
+  if (p.json) {
+    console.log(
+      JSON.stringify(
+        {
+          params: { ...p, seed: String(p.seed) },
+          node: process.version,
+          results,
+          bigEndpointBytes: bigBytes,
+        },
+        null,
+        2,
+      ),
+    );
+    return;
+  }
+  console.log(
+    `interval_tree_test port: nnodes=${p.nnodes} perf_loops=${p.perf_loops} nsearches=${p.nsearches} ` +
+      `search_loops=${p.search_loops} search_all=${p.search_all} max_endpoint=${p.max_endpoint} seed=${p.seed}`,
+  );
+  console.log(`node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'unknown cpu'}`);
+  console.log('');
+  const ours = results.find((r) => r.lib === 'ours');
+  const cell = (r: LibResult, v: number, ov: number | undefined, digits = 0) =>
+    r.lib === 'ours' || ov === undefined ? fmt(v, digits) : `${fmt(v, digits)} (${fmt(v / ov, 1)}x)`;
+  const rows: [string, (r: LibResult) => string][] = [
+    ['correct (hits vs brute force)', (r) => (r.correct ? 'yes' : 'NO')],
+    ['insert, ns/op', (r) => cell(r, r.insertNs, ours?.insertNs)],
+    ['remove, ns/op', (r) => cell(r, r.removeNs, ours?.removeNs)],
+    [
+      p.search_all ? 'search [0, max], ns/search' : 'stabbing search, ns/search',
+      (r) => cell(r, r.searchNs, ours?.searchNs),
+    ],
+    ['  average hits per search', (r) => fmt(r.avgHits, 1)],
+    [
+      '  ns per hit',
+      (r) =>
+        cell(
+          r,
+          r.searchNs / Math.max(r.avgHits, 1),
+          ours ? ours.searchNs / Math.max(ours.avgHits, 1) : undefined,
+          2,
+        ),
+    ],
+    [`heap bytes/node (${fmt(p.nnodes)} nodes)`, (r) => cell(r, r.bytesPerNode, ours?.bytesPerNode, 1)],
+  ];
+  if (p.fork > 0) {
+    rows.push(
+      [
+        `fork storm (${fmt(p.fork)} identical): insertAfter, ns/op`,
+        (r) => (r.forkInsertAfterNs === undefined ? 'n/a' : fmt(r.forkInsertAfterNs)),
+      ],
+      ['fork storm: insert, ns/op', (r) => cell(r, r.forkInsertNs, ours?.forkInsertNs)],
+      ['fork storm: stab all, ns/hit', (r) => cell(r, r.forkSearchNsPerHit, ours?.forkSearchNsPerHit, 2)],
+      ['fork storm: remove, ns/op', (r) => cell(r, r.forkRemoveNs, ours?.forkRemoveNs)],
+    );
+  }
+  const header = ['', ...results.map((r) => r.lib)];
+  const body = rows.map(([label, f]) => [label, ...results.map(f)]);
+  const widths = header.map((_, c) => Math.max(...[header, ...body].map((row) => row[c].length)));
+  const line = (row: string[]) =>
+    `| ${row.map((x, c) => (c === 0 ? x.padEnd(widths[c]) : x.padStart(widths[c]))).join(' | ')} |`;
+  console.log(line(header));
+  console.log(
+    `|${widths.map((w, c) => (c === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
+  );
+  for (const row of body) console.log(line(row));
+  console.log('');
+  console.log(
+    "(x) = that library's time or bytes divided by ours; peers return arrays from search(), ours counts with iterFirst/iterNext.",
+  );
+  if (Number.isFinite(bigBytes)) {
+    console.log(`ours with endpoints >= 2^36 (stored as heap numbers): ${fmt(bigBytes, 1)} heap bytes/node`);
+  }
+  console.log(`total ${fmt(elapsed, 1)} s${sink < 0 ? ' ' : ''}`);
+}
+
+main();
