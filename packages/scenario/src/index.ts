@@ -1,1 +1,10 @@
-export {};
+export * from './ast.js';
+export * from './errors.js';
+export * from './format.js';
+export * from './graph.js';
+export * from './lexer.js';
+export * from './observation.js';
+export * from './parser.js';
+export * from './rmap-ops.js';
+export * from './runner.js';
+export * from './state.js';

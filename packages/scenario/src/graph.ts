@@ -1,0 +1,275 @@
+/**
+ * The state as a graph — processes, VMAs, anon_vma_chains, anon_vmas, address spaces and i_mmap,
+ * KSM stable nodes and rmap_items, pages — for `rmaplab graph` and the web app. Node ids use the same
+ * numeric ids as trace-event refs (`vma:7` is refs.vma = 7), so a walk can be highlighted.
+ */
+import {
+  type AnonVma,
+  type MmSystem,
+  PAGE_MAPPING_FLAGS,
+  PAGE_MAPPING_KSM,
+  PAGE_SIZE,
+  PTE_MIGRATION,
+  PTE_PRESENT,
+  PTE_PROTNONE,
+  PTE_SWAP,
+  readPte,
+  type VmArea,
+} from '@rmaplab/mm';
+import { observedFlags } from './observation.js';
+import { ksmGraph } from './rmap-ops.js';
+import type { ProcState } from './state.js';
+
+export type GraphNodeKind =
+  | 'process'
+  | 'vma'
+  | 'avc'
+  | 'anon_vma'
+  | 'address_space'
+  | 'page'
+  | 'stable_node'
+  | 'rmap_item';
+
+export interface GraphNode {
+  id: string;
+  kind: GraphNodeKind;
+  label: string;
+  /** The kernel fields of the object, named as in the kernel. */
+  fields: Record<string, string | number | boolean | null>;
+}
+
+export interface GraphEdge {
+  id: string;
+  from: string;
+  to: string;
+  /** vma | anon_vma_chain | avc_anon_vma | anon_vma | root | parent | vm_file | i_mmap | pte | mapping | rmap_item | stable_node */
+  kind: string;
+  label?: string;
+}
+
+export interface StateGraph {
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+}
+
+const hex = (n: number) => `0x${n.toString(16)}`;
+
+/** vm_flags as the letters /proc/PID/smaps prints (rd wr ex sh mr mw me ms lo mg ...). */
+export function vmFlagsString(flags: number): string {
+  const names: [number, string][] = [
+    [0x1, 'rd'],
+    [0x2, 'wr'],
+    [0x4, 'ex'],
+    [0x8, 'sh'],
+    [0x10, 'mr'],
+    [0x20, 'mw'],
+    [0x40, 'me'],
+    [0x80, 'ms'],
+    [0x2000, 'lo'],
+    [0x80000000, 'mg'],
+  ];
+  return names
+    .filter(([bit]) => (flags & bit) >>> 0 !== 0)
+    .map(([, n]) => n)
+    .join(' ');
+}
+
+/** Build the graph of the current state of `procs` in `sys`. */
+export function buildStateGraph(sys: MmSystem, procs: Iterable<ProcState>): StateGraph {
+  const nodes: GraphNode[] = [];
+  const edges: GraphEdge[] = [];
+  const seen = new Set<string>();
+  const node = (n: GraphNode) => {
+    if (!seen.has(n.id)) {
+      seen.add(n.id);
+      nodes.push(n);
+    }
+  };
+  const edge = (from: string, to: string, kind: string, label?: string) =>
+    edges.push({
+      id: `${kind}:${from}->${to}${label ? `:${label}` : ''}`,
+      from,
+      to,
+      kind,
+      ...(label ? { label } : {}),
+    });
+  const anonVmas = new Set<AnonVma>();
+  const pages = new Map<number, { where: string[] }>();
+  const regionOf = (p: ProcState, addr: number) => {
+    for (const r of p.regions.values())
+      if (addr >= r.addr && addr < r.addr + r.pages * PAGE_SIZE)
+        return `${r.name}:${(addr - r.addr) / PAGE_SIZE}`;
+    return hex(addr);
+  };
+  for (const p of procs) {
+    if (!p.alive) continue;
+    const mm = p.mm;
+    const mmId = `mm:${mm.id}`;
+    node({
+      id: mmId,
+      kind: 'process',
+      label: p.name,
+      fields: { pid: mm.owner.id, comm: p.name, map_count: mm.mapCount },
+    });
+    for (const vma of mm.vmas()) {
+      const vId = `vma:${vma.id}`;
+      node({ id: vId, kind: 'vma', label: `${vma.name} ${p.name}`, fields: vmaFields(vma) });
+      edge(mmId, vId, 'vma');
+      for (const avc of vma.anonVmaChain) {
+        const aId = `avc:${avc.id}`;
+        node({
+          id: aId,
+          kind: 'avc',
+          label: `AVC${avc.id}`,
+          fields: {
+            vma: vma.name,
+            anon_vma: avc.anonVma.name,
+            start: avc.rb?.start ?? null,
+            last: avc.rb?.last ?? null,
+          },
+        });
+        edge(vId, aId, 'anon_vma_chain');
+        edge(aId, `anon_vma:${avc.anonVma.id}`, 'avc_anon_vma');
+        anonVmas.add(avc.anonVma);
+      }
+      if (vma.anonVma) edge(vId, `anon_vma:${vma.anonVma.id}`, 'anon_vma');
+      if (vma.vmFile) edge(vId, `file:${vma.vmFile.name}`, 'vm_file');
+      for (let a = vma.vmStart; a < vma.vmEnd; a += PAGE_SIZE) {
+        const pte = readPte(mm, a);
+        if (!(pte.bits & (PTE_PRESENT | PTE_PROTNONE | PTE_MIGRATION))) continue;
+        if (pte.bits & PTE_SWAP) continue;
+        const where = `${p.name}:${regionOf(p, a)}`;
+        edge(vId, `page:${pte.pfn}`, 'pte', where);
+        const e = pages.get(pte.pfn) ?? { where: [] };
+        e.where.push(where);
+        pages.set(pte.pfn, e);
+      }
+    }
+  }
+  for (const av of [...anonVmas]) {
+    for (let a: AnonVma = av; !anonVmas.has(a.parent) || !anonVmas.has(a.root); a = a.parent) {
+      anonVmas.add(a.parent);
+      anonVmas.add(a.root);
+    }
+  }
+  for (const av of sys.anonVmas) if (!av.freed) anonVmas.add(av);
+  for (const av of anonVmas) {
+    const id = `anon_vma:${av.id}`;
+    node({
+      id,
+      kind: 'anon_vma',
+      label: av.name,
+      fields: {
+        root: av.root.name,
+        parent: av.parent.name,
+        refcount: av.refcount,
+        ...(sys.options.kernel === '6.12'
+          ? { num_children: av.numChildren, num_active_vmas: av.numActiveVmas }
+          : { degree: av.degree }),
+        rb_root: av.rbRoot.size,
+      },
+    });
+    if (av.root !== av) edge(id, `anon_vma:${av.root.id}`, 'root');
+    if (av.parent !== av && av.parent !== av.root) edge(id, `anon_vma:${av.parent.id}`, 'parent');
+  }
+  for (const file of sys.files.values()) {
+    const id = `file:${file.name}`;
+    const m = file.mapping;
+    if (m.iMmap.size === 0 && !edges.some((e) => e.to === id)) continue;
+    node({
+      id,
+      kind: 'address_space',
+      label: file.name,
+      fields: {
+        i_mmap: m.iMmap.size,
+        i_mmap_writable: m.iMmapWritable,
+        nrpages: m.pageTree.size,
+        shmem: file.shmem,
+      },
+    });
+    let i = 0;
+    for (const n of m.iMmap.overlapping(0, Number.MAX_SAFE_INTEGER))
+      edge(id, `vma:${n.value.id}`, 'i_mmap', String(i++));
+  }
+  const mem = sys.mem;
+  for (const [pfn, { where }] of pages) {
+    const id = `page:${pfn}`;
+    const tag = mem.mappingTag[pfn] & PAGE_MAPPING_FLAGS;
+    const m = pfn === 0 ? null : mem.mapping[pfn];
+    let mapping: string | null = null;
+    if (m && 'root' in m) mapping = `${m.name}|PAGE_MAPPING_ANON`;
+    else if (m && 'pageTree' in m) mapping = m.name;
+    else if (m && tag === PAGE_MAPPING_KSM) mapping = `stable_node${m.id}|PAGE_MAPPING_KSM`;
+    node({
+      id,
+      kind: 'page',
+      label: pfn === 0 ? 'zero page' : `pfn ${pfn}`,
+      fields: {
+        pfn,
+        _mapcount: pfn === 0 ? -1 : mem.mapcount[pfn],
+        _refcount: mem.refcount[pfn],
+        flags: observedFlags(sys, pfn).join(' '),
+        mapping,
+        index: pfn === 0 ? null : mem.index[pfn],
+        mapped_at: where.join(' '),
+      },
+    });
+    if (m && 'root' in m) edge(id, `anon_vma:${m.id}`, 'mapping');
+    else if (m && 'pageTree' in m) edge(id, `file:${m.name}`, 'mapping');
+    else if (m && tag === PAGE_MAPPING_KSM) edge(id, `stable_node:${m.id}`, 'mapping');
+  }
+  ksmGraph(sys, node, edge);
+  // Drop edges to nodes that are not in the graph (e.g. a file with no VMA left).
+  return { nodes, edges: edges.filter((e) => seen.has(e.from) && seen.has(e.to)) };
+}
+
+function vmaFields(vma: VmArea): GraphNode['fields'] {
+  return {
+    vm_start: hex(vma.vmStart),
+    vm_end: hex(vma.vmEnd),
+    vm_pgoff: vma.vmPgoff,
+    vm_flags: vmFlagsString(vma.vmFlags),
+    anon_vma: vma.anonVma?.name ?? null,
+    vm_file: vma.vmFile?.name ?? null,
+  };
+}
+
+/** Graphviz dot. */
+export function graphToDot(g: StateGraph): string {
+  const shape: Record<GraphNodeKind, string> = {
+    process: 'house',
+    vma: 'box',
+    avc: 'ellipse',
+    anon_vma: 'octagon',
+    address_space: 'folder',
+    page: 'note',
+    stable_node: 'doubleoctagon',
+    rmap_item: 'component',
+  };
+  const esc = (s: string) => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+  const lines = ['digraph rmap {', '  rankdir=LR;', '  node [fontname="monospace", fontsize=10];'];
+  for (const n of g.nodes) {
+    const fields = Object.entries(n.fields)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\\n');
+    lines.push(`  "${esc(n.id)}" [shape=${shape[n.kind]}, label="${esc(n.label)}\\n${esc(fields)}"];`);
+  }
+  for (const e of g.edges)
+    lines.push(
+      `  "${esc(e.from)}" -> "${esc(e.to)}" [label="${esc(e.kind)}${e.label ? ` ${esc(e.label)}` : ''}"];`,
+    );
+  lines.push('}');
+  return `${lines.join('\n')}\n`;
+}
+
+/** Mermaid flowchart. */
+export function graphToMermaid(g: StateGraph): string {
+  const ids = new Map<string, string>();
+  g.nodes.forEach((n, i) => ids.set(n.id, `n${i}`));
+  const esc = (s: string) => s.replace(/"/g, '#quot;');
+  const lines = ['flowchart LR'];
+  for (const n of g.nodes) lines.push(`  ${ids.get(n.id)}["${esc(`${n.kind}: ${n.label}`)}"]`);
+  for (const e of g.edges)
+    lines.push(`  ${ids.get(e.from)} -->|${esc(e.kind + (e.label ? ` ${e.label}` : ''))}| ${ids.get(e.to)}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,470 @@
+/**
+ * The scenario runner: drives @rmaplab/mm and @rmaplab/rmap statement by statement. Every statement
+ * is checked against the current state before anything changes, so a refused statement (unknown
+ * process or region, page out of range, a call the kernel refuses, an access the process would die
+ * of) leaves the state as it was and reports the line and column.
+ */
+import {
+  checkInvariants,
+  extendFile,
+  KernelError,
+  linearPageIndex,
+  MAP_PRIVATE,
+  MAP_SHARED,
+  type MmOptions,
+  MmSystem,
+  openFile,
+  PAGE_SIZE,
+  PMD_SIZE,
+  PROT_READ,
+  PROT_WRITE,
+  readPte,
+  sysExit,
+  sysFork,
+  sysMadvise,
+  sysMlock,
+  sysMmap,
+  sysMprotect,
+  sysMremap,
+  sysMunlock,
+  sysMunmap,
+  type TraceEvent,
+  userAccess,
+  VM_READ,
+  VM_WRITE,
+  vmaAt,
+} from '@rmaplab/mm';
+import type { Span, Statement, StatementOf } from './ast.js';
+import { ScenarioError } from './errors.js';
+import { type Observation, observe } from './observation.js';
+import { iterateScenario } from './parser.js';
+import {
+  installRmapFor,
+  ksmExternal,
+  type OpReport,
+  type RmapOp,
+  runKsm,
+  runRmapStatement,
+} from './rmap-ops.js';
+import type { ProcState, RegionState } from './state.js';
+
+/** Size limits that turn a runaway scenario into a clear error instead of an exhausted heap. */
+export interface Limits {
+  /** Processes spawned or forked, in total. */
+  processes: number;
+  /** Pages of one region. */
+  regionPages: number;
+  /** Physical page frames in use. */
+  frames: number;
+  /** Statements run. */
+  statements: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<Limits> = {
+  processes: 100_000,
+  regionPages: 1 << 24,
+  frames: 50_000_000,
+  statements: 100_000_000,
+};
+
+export interface RunnerOptions {
+  /** Run the invariant checker after every statement. */
+  check?: boolean;
+  /** Collect the trace events of every statement in its StepResult. */
+  trace?: boolean;
+  /** Options before any `set` (the scenario's `set` lines override them). */
+  options?: Partial<MmOptions>;
+  limits?: Partial<Limits>;
+}
+
+/** What one statement did. */
+export interface StepResult {
+  step: number;
+  statement: Statement;
+  /** Trace events, when tracing. */
+  events: TraceEvent[];
+  /** For `observe`. */
+  observation?: Observation;
+  /** For `walk`, `unmap`, `reclaim`, `referenced`, `migrate`, `mkclean`, `ksm`. */
+  report?: OpReport;
+}
+
+/** First address handed to regions: each gets a fresh 2 MiB-aligned slot with room to grow. */
+const REGION_BASE = 0x100_0000_0000;
+const MIN_SLOT = 64 * 1024 * 1024;
+
+export class ScenarioRunner {
+  sys: MmSystem;
+  readonly procs = new Map<string, ProcState>();
+  readonly limits: Limits;
+  private readonly opts: RunnerOptions;
+  private nextSlot = REGION_BASE;
+  private started = false;
+  private spawned = 0;
+  private steps = 0;
+  private events: TraceEvent[] = [];
+
+  constructor(opts: RunnerOptions = {}) {
+    this.opts = opts;
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.sys = this.newSystem(opts.options ?? {});
+  }
+
+  private newSystem(options: Partial<MmOptions>): MmSystem {
+    const kernel = options.kernel ?? '4.9';
+    const sys = new MmSystem({
+      ksmMaxSharing: kernel === '6.12' ? 256 : Number.POSITIVE_INFINITY,
+      ...options,
+    });
+    installRmapFor(sys);
+    if (this.opts.trace) sys.setTrace((e) => this.events.push(e));
+    return sys;
+  }
+
+  /** Run one statement. Throws ScenarioError (state unchanged) when it is refused. */
+  exec(st: Statement): StepResult {
+    if (++this.steps > this.limits.statements)
+      throw this.error(st.span, 'limit', `more than ${this.limits.statements} statements`);
+    this.events = [];
+    const result: StepResult = { step: st.step, statement: st, events: this.events };
+    try {
+      this.run(st, result);
+    } catch (e) {
+      if (e instanceof KernelError) throw this.error(st.span, 'kernel', kernelMessage(st, e));
+      throw e;
+    }
+    if (st.op !== 'set') this.started = true;
+    if (this.sys.mem.allocated > this.limits.frames)
+      throw this.error(st.span, 'limit', `more than ${this.limits.frames} page frames in use`);
+    if (this.opts.check) this.checkInvariants(st);
+    return result;
+  }
+
+  /** The invariant checker, with the external references KSM holds. */
+  checkInvariants(st?: Statement): void {
+    try {
+      checkInvariants(this.sys, ksmExternal(this.sys));
+    } catch (e) {
+      if (st && e instanceof Error)
+        throw this.error(st.span, 'semantic', `internal error after this statement: ${e.message}`);
+      throw e;
+    }
+  }
+
+  /** The observation of the current state (what `observe` emits). */
+  observe(step: number): Observation {
+    return observe(this.sys, this.procs.values(), step);
+  }
+
+  private run(st: Statement, result: StepResult): void {
+    switch (st.op) {
+      case 'set':
+        return this.set(st);
+      case 'spawn': {
+        this.newProcName(st.proc, st.procSpan);
+        const mm = this.sys.newMm(st.proc);
+        this.procs.set(st.proc, { name: st.proc, mm, regions: new Map(), alive: true });
+        return;
+      }
+      case 'observe':
+        result.observation = this.observe(st.step);
+        return;
+      case 'ksm':
+        result.report = runKsm(this.sys);
+        return;
+      case 'mmap':
+        return this.mmap(st);
+      case 'read':
+      case 'write':
+        return this.access(st);
+      case 'fork': {
+        const p = this.proc(st);
+        this.newProcName(st.child, st.childSpan);
+        const mm = sysFork(this.sys, p.mm, st.child);
+        const regions = new Map<string, RegionState>();
+        for (const [k, r] of p.regions) regions.set(k, { ...r });
+        this.procs.set(st.child, { name: st.child, mm, regions, alive: true });
+        return;
+      }
+      case 'exit': {
+        const p = this.proc(st);
+        sysExit(this.sys, p.mm);
+        p.alive = false;
+        return;
+      }
+      case 'munmap': {
+        const [p, r] = this.region(st);
+        const first = st.range?.page ?? 0;
+        const count = st.range?.count ?? r.pages;
+        if (st.range) this.checkRange(r, st.range.page, st.range.count, st.range.pageSpan);
+        sysMunmap(this.sys, p.mm, r.addr + first * PAGE_SIZE, count * PAGE_SIZE);
+        return;
+      }
+      case 'mprotect': {
+        const [p, r] = this.region(st);
+        this.checkRange(r, st.page, st.count, st.pageSpan);
+        const prot = st.prot === 'none' ? 0 : st.prot === 'r' ? PROT_READ : PROT_READ | PROT_WRITE;
+        sysMprotect(this.sys, p.mm, r.addr + st.page * PAGE_SIZE, st.count * PAGE_SIZE, prot);
+        return;
+      }
+      case 'mremap': {
+        const [p, r] = this.region(st);
+        if (st.pages > this.limits.regionPages)
+          throw this.error(st.pagesSpan, 'limit', `more than ${this.limits.regionPages} pages in one region`);
+        const oldLen = r.pages * PAGE_SIZE;
+        const newLen = st.pages * PAGE_SIZE;
+        const grows = newLen > oldLen && !this.fitsInSlot(r, newLen);
+        const addr = sysMremap(this.sys, p.mm, r.addr, oldLen, newLen, grows ? this.slot(newLen) : undefined);
+        r.addr = addr;
+        r.pages = st.pages;
+        return;
+      }
+      case 'mremap-move': {
+        const [p, r] = this.region(st);
+        const len = r.pages * PAGE_SIZE;
+        r.addr = sysMremap(this.sys, p.mm, r.addr, len, len, this.slot(len));
+        return;
+      }
+      case 'mlock':
+      case 'munlock': {
+        const [p, r] = this.region(st);
+        (st.op === 'mlock' ? sysMlock : sysMunlock)(this.sys, p.mm, r.addr, r.pages * PAGE_SIZE);
+        return;
+      }
+      case 'madvise': {
+        const [p, r] = this.region(st);
+        sysMadvise(this.sys, p.mm, r.addr, r.pages * PAGE_SIZE, st.advice);
+        return;
+      }
+      case 'walk':
+      case 'unmap':
+      case 'reclaim':
+      case 'referenced':
+      case 'migrate':
+      case 'mkclean': {
+        const [p, r] = this.region(st);
+        this.checkRange(r, st.page, 1, st.pageSpan);
+        result.report = runRmapStatement(
+          this.sys,
+          st as RmapOp,
+          p.mm,
+          r.addr + st.page * PAGE_SIZE,
+          (span, msg) => this.error(span, 'semantic', msg),
+        );
+        return;
+      }
+    }
+  }
+
+  private set(st: StatementOf<'set'>): void {
+    const s = st.set;
+    const o = this.sys.options;
+    switch (s.key) {
+      case 'kernel':
+        if (this.started && s.value !== o.kernel)
+          throw this.error(
+            st.valueSpan,
+            'semantic',
+            '`set kernel` must come before the first statement that runs',
+            {
+              expected: 'set kernel on the first lines of the scenario',
+            },
+          );
+        if (s.value !== o.kernel)
+          this.sys = this.newSystem({
+            ...o,
+            kernel: s.value,
+            ksmMaxSharing: s.value === '6.12' ? 256 : Number.POSITIVE_INFINITY,
+          });
+        return;
+      case 'zero-page':
+        o.zeroPage = s.value;
+        return;
+      case 'fault-around':
+        // fault_around_bytes is rounded down to a power of two (fault_around_bytes_set).
+        o.faultAround = 2 ** Math.floor(Math.log2(s.value));
+        return;
+      case 'swap':
+        o.swapPages = s.value === 'unlimited' ? Number.POSITIVE_INFINITY : s.value;
+        this.sys.swap.size = o.swapPages;
+        return;
+      case 'ksm-max-sharing':
+        // 4.9 has no max_page_sharing (it came in 4.13): the option has no effect there.
+        if (o.kernel === '6.12') o.ksmMaxSharing = s.value;
+        return;
+    }
+  }
+
+  private mmap(st: StatementOf<'mmap'>): void {
+    const p = this.proc(st);
+    if (p.regions.has(st.region))
+      throw this.error(st.regionSpan, 'semantic', `${st.proc} already has a region named ${st.region}`, {
+        expected: 'a new region name',
+      });
+    if (st.pages > this.limits.regionPages)
+      throw this.error(st.pagesSpan, 'limit', `more than ${this.limits.regionPages} pages in one region`);
+    const len = st.pages * PAGE_SIZE;
+    let file = null;
+    if (st.backing.type === 'file') {
+      const existing = this.sys.files.get(st.backing.file);
+      file = existing
+        ? extendFile(this.sys, existing, st.pages)
+        : openFile(this.sys, st.backing.file, st.pages);
+    }
+    const addr = this.slot(len);
+    sysMmap(this.sys, p.mm, {
+      addr,
+      len,
+      prot: PROT_READ | PROT_WRITE,
+      flags: st.shared ? MAP_SHARED : MAP_PRIVATE,
+      file,
+    });
+    p.regions.set(st.region, {
+      name: st.region,
+      addr,
+      pages: st.pages,
+      shared: st.shared,
+      ...(st.backing.type === 'file' ? { file: st.backing.file } : {}),
+    });
+  }
+
+  /** read / write of one page or a range: every page is checked before any is touched. */
+  private access(st: StatementOf<'read' | 'write'>): void {
+    const [p, r] = this.region(st);
+    this.checkRange(r, st.first, st.last - st.first + 1, st.pageSpan);
+    const write = st.op === 'write';
+    for (let page = st.first; page <= st.last; page++) {
+      const addr = r.addr + page * PAGE_SIZE;
+      const vma = vmaAt(p.mm, addr);
+      const where = `${st.proc}:${st.region}:${page}`;
+      if (!vma)
+        throw this.error(
+          st.pageSpan,
+          'kernel',
+          `${where} is not mapped: the access would kill ${st.proc} (SIGSEGV)`,
+        );
+      if (!(vma.vmFlags & (write ? VM_WRITE : VM_READ)))
+        throw this.error(
+          st.pageSpan,
+          'kernel',
+          `${where} is not ${write ? 'writable' : 'readable'}: the access would kill ${st.proc} (SIGSEGV)`,
+        );
+      if (vma.vmFile && linearPageIndex(vma, addr) >= vma.vmFile.sizePages)
+        throw this.error(st.pageSpan, 'kernel', `${where} is beyond the end of ${vma.vmFile.name} (SIGBUS)`);
+    }
+    const content = write ? st.value : undefined;
+    for (let page = st.first; page <= st.last; page++) {
+      const addr = r.addr + page * PAGE_SIZE;
+      userAccess(this.sys, p.mm, addr, write);
+      if (write) {
+        const pfn = readPte(p.mm, addr).pfn; // present after the write fault
+        this.sys.mem.content[pfn] =
+          content === undefined ? this.sys.newContent() : this.sys.contentFor(content);
+      }
+    }
+  }
+
+  private fitsInSlot(r: RegionState, newLen: number): boolean {
+    return r.addr + newLen <= this.slotEnd(r.addr);
+  }
+
+  private readonly slotEnds = new Map<number, number>();
+  private slotEnd(addr: number): number {
+    return this.slotEnds.get(addr) ?? addr;
+  }
+
+  /** A fresh 2 MiB-aligned slot for `len` bytes, with room to grow to at least twice that. */
+  private slot(len: number): number {
+    const size = Math.max(MIN_SLOT, Math.ceil((2 * len) / PMD_SIZE) * PMD_SIZE);
+    const addr = this.nextSlot;
+    this.nextSlot += size;
+    this.slotEnds.set(addr, addr + size);
+    return addr;
+  }
+
+  private newProcName(name: string, span: Span): void {
+    if (this.procs.has(name))
+      throw this.error(
+        span,
+        'semantic',
+        `a process named ${name} already exists${this.procs.get(name)!.alive ? '' : ' (it has exited)'}`,
+        {
+          expected: 'a new process name',
+        },
+      );
+    if (++this.spawned > this.limits.processes)
+      throw this.error(span, 'limit', `more than ${this.limits.processes} processes`);
+  }
+
+  private proc(st: { proc: string; procSpan: Span }): ProcState {
+    const p = this.procs.get(st.proc);
+    if (!p)
+      throw this.error(st.procSpan, 'semantic', `unknown process ${st.proc}`, {
+        expected: this.procs.size
+          ? `one of ${[...this.procs.keys()].join(', ')}`
+          : 'a process created by spawn',
+        found: st.proc,
+      });
+    if (!p.alive)
+      throw this.error(st.procSpan, 'semantic', `process ${st.proc} has exited`, { found: st.proc });
+    return p;
+  }
+
+  private region(st: {
+    proc: string;
+    procSpan: Span;
+    region: string;
+    regionSpan: Span;
+  }): [ProcState, RegionState] {
+    const p = this.proc(st);
+    const r = p.regions.get(st.region);
+    if (!r)
+      throw this.error(st.regionSpan, 'semantic', `${st.proc} has no region named ${st.region}`, {
+        expected: p.regions.size ? `one of ${[...p.regions.keys()].join(', ')}` : 'a region created by mmap',
+        found: st.region,
+      });
+    return [p, r];
+  }
+
+  private checkRange(r: RegionState, page: number, count: number, span: Span): void {
+    if (page + count > r.pages)
+      throw this.error(
+        span,
+        'semantic',
+        `page ${page + count - 1} is outside region ${r.name} (${r.pages} pages)`,
+        {
+          expected: `pages 0..${r.pages - 1}`,
+        },
+      );
+  }
+
+  error(
+    span: Span,
+    kind: 'semantic' | 'kernel' | 'limit',
+    message: string,
+    extra: { expected?: string; found?: string } = {},
+  ): ScenarioError {
+    return new ScenarioError({
+      line: span.line,
+      column: span.column,
+      endColumn: span.endColumn,
+      message,
+      kind,
+      ...extra,
+    });
+  }
+}
+
+function kernelMessage(st: Statement, e: KernelError): string {
+  return `the kernel refuses \`${st.text.replace(/\s*#.*$/, '')}\`: ${e.message}`;
+}
+
+/** Run a whole scenario lazily: yields each statement's result; a bad line throws after the earlier ones. */
+export function* runScenario(
+  text: string,
+  opts: RunnerOptions = {},
+): Generator<StepResult, ScenarioRunner, void> {
+  const runner = new ScenarioRunner(opts);
+  for (const st of iterateScenario(text)) yield runner.exec(st);
+  return runner;
+}

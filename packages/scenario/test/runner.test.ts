@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { type Observation, runScenario, ScenarioError, type StepResult } from '../src/index.js';
+
+function run(
+  text: string,
+  opts = {},
+): { steps: StepResult[]; observations: Observation[]; error?: ScenarioError } {
+  const steps: StepResult[] = [];
+  try {
+    for (const s of runScenario(text, { check: true, ...opts })) steps.push(s);
+  } catch (e) {
+    if (!(e instanceof ScenarioError)) throw e;
+    return { steps, observations: steps.flatMap((s) => (s.observation ? [s.observation] : [])), error: e };
+  }
+  return { steps, observations: steps.flatMap((s) => (s.observation ? [s.observation] : [])) };
+}
+
+/** Observation without the extra fields, pages and lists sorted: what the kernel comparison sees. */
+function canon(o: Observation) {
+  return {
+    step: o.step,
+    pages: o.pages
+      .map((p) => ({ mapcount: p.mapcount, flags: [...p.flags].sort(), mappings: [...p.mappings].sort() }))
+      .sort((a, b) => a.mappings[0].localeCompare(b.mappings[0])),
+    absent: [...o.absent].sort(),
+  };
+}
+
+describe('runner: kernel-executable statements', () => {
+  it('fork shares written pages and the contract example shape', () => {
+    const { observations, error } = run(`
+spawn A
+A: mmap heap 4 anon private
+A: write heap 0..1
+A: fork B
+B: write heap 0
+observe
+`);
+    expect(error).toBeUndefined();
+    expect(canon(observations[0])).toEqual({
+      step: 6,
+      pages: [
+        { mapcount: 1, flags: ['anon', 'swapbacked'], mappings: ['A:heap:0'] },
+        { mapcount: 2, flags: ['anon', 'swapbacked'], mappings: ['A:heap:1', 'B:heap:1'] },
+        { mapcount: 1, flags: ['anon', 'swapbacked'], mappings: ['B:heap:0'] },
+      ],
+      absent: ['A:heap:2', 'A:heap:3', 'B:heap:2', 'B:heap:3'],
+    });
+  });
+
+  it('a read of untouched anon memory maps the zero page (mapcount 0), not inherited by fork', () => {
+    const { observations } = run(`
+spawn A
+A: mmap heap 2 anon private
+A: read heap 0..1
+A: fork B
+observe
+`);
+    expect(canon(observations[0]).pages).toEqual([
+      { mapcount: 0, flags: ['zero'], mappings: ['A:heap:0', 'A:heap:1'] },
+    ]);
+    expect(observations[0].absent.sort()).toEqual(['B:heap:0', 'B:heap:1']);
+  });
+
+  it('file read fault maps 16 pages around (fault-around) and the window starts at the VMA start', () => {
+    const { observations } = run(`
+spawn A
+A: mmap f 40 file:data private
+A: read f 20
+observe
+`);
+    const mapped = observations[0].pages
+      .flatMap((p) => p.mappings)
+      .sort((a, b) => Number(a.split(':')[2]) - Number(b.split(':')[2]));
+    expect(mapped).toEqual(Array.from({ length: 16 }, (_, i) => `A:f:${16 + i}`));
+    expect(observations[0].pages.every((p) => p.flags.length === 0 && p.mapcount === 1)).toBe(true);
+  });
+
+  it('errors name the line and column and leave the state unchanged', () => {
+    const { observations, error } = run(`
+spawn A
+A: mmap heap 4 anon private
+observe
+A: write heap 2..9
+`);
+    expect(observations).toHaveLength(1);
+    expect(error).toBeInstanceOf(ScenarioError);
+    expect(error!.line).toBe(5);
+    expect(error!.column).toBe(15);
+    expect(error!.format('x.rmap')).toMatch(/^x\.rmap:5:15: error: page 9 is outside region heap/);
+  });
+
+  it('an access to an unmapped page is refused as the process would die of it', () => {
+    const { error } = run(`
+spawn A
+A: mmap heap 4 anon private
+A: munmap heap 1 2
+A: write heap 0..3
+`);
+    expect(error?.message).toMatch(/A:heap:1 is not mapped.*SIGSEGV/);
+  });
+
+  it('a process used after exit is an error', () => {
+    const { error } = run('spawn A\nA: exit\nA: mmap x 1 anon private\n');
+    expect(error?.message).toBe('process A has exited');
+    expect([error?.line, error?.column]).toEqual([3, 1]);
+  });
+});
