@@ -19,6 +19,7 @@ import {
   sysExit,
   sysFork,
   sysMmap,
+  sysMunmap,
   userAccess,
   type VmArea,
 } from '../src/index.js';
@@ -75,6 +76,10 @@ export class World {
   }
   read(p: string, region: string, page: number): void {
     userAccess(this.sys, this.mm(p), this.addr(region, page), false);
+    this.step();
+  }
+  munmap(p: string, region: string, page: number, pages: number): void {
+    sysMunmap(this.sys, this.mm(p), this.addr(region, page), pages * PAGE_SIZE);
     this.step();
   }
   fork(p: string, c: string): Mm {
