@@ -265,7 +265,7 @@ export function graphToDot(g: StateGraph): string {
 /** Mermaid flowchart. */
 export function graphToMermaid(g: StateGraph): string {
   const ids = new Map<string, string>();
-  g.nodes.forEach((n, i) => ids.set(n.id, `n${i}`));
+  for (const [i, n] of g.nodes.entries()) ids.set(n.id, `n${i}`);
   const esc = (s: string) => s.replace(/"/g, '#quot;');
   const lines = ['flowchart LR'];
   for (const n of g.nodes) lines.push(`  ${ids.get(n.id)}["${esc(`${n.kind}: ${n.label}`)}"]`);

@@ -159,7 +159,8 @@ export class ScenarioRunner {
   private run(st: Statement, result: StepResult): void {
     switch (st.op) {
       case 'set':
-        return this.set(st);
+        this.set(st);
+        return;
       case 'spawn': {
         this.newProcName(st.proc, st.procSpan);
         const mm = this.sys.newMm(st.proc);
@@ -173,10 +174,12 @@ export class ScenarioRunner {
         result.report = runKsm(this.sys);
         return;
       case 'mmap':
-        return this.mmap(st);
+        this.mmap(st);
+        return;
       case 'read':
       case 'write':
-        return this.access(st);
+        this.access(st);
+        return;
       case 'fork': {
         const p = this.proc(st);
         this.newProcName(st.child, st.childSpan);
