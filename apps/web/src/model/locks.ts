@@ -1,0 +1,75 @@
+/**
+ * The locks panel's model: who holds which simulated lock, in which mode, at a given trace event.
+ * Derived by replaying the `lock` events that MmSystem forwards from the @rmaplab/locks validator
+ * (lockdep's held-lock stacks, as `/proc/lockdep` would show them at that instant).
+ */
+import type { TraceEvent } from '@rmaplab/mm';
+
+export type LockAction = 'acquire' | 'release' | 'contended' | 'trylock-failed';
+export type HeldMode = 'read' | 'write' | 'exclusive';
+
+export interface HeldLock {
+  lock: string;
+  mode: HeldMode;
+  /** Index of the event that took it. */
+  since: number;
+}
+
+export interface LockIncident {
+  index: number;
+  task: string;
+  lock: string;
+  action: 'contended' | 'trylock-failed';
+  msg: string;
+}
+
+export interface LockState {
+  /** Held locks by task, each list in acquisition order (the lockdep held stack). */
+  held: Map<string, HeldLock[]>;
+  incidents: LockIncident[];
+}
+
+/** What a lock event did, from the kernel function it is named after (`down_read`, `spin_unlock`, `down_read_trylock`, ...). */
+export function lockAction(e: TraceEvent): LockAction {
+  if (e.fn.startsWith('up_') || e.fn.includes('unlock')) return 'release';
+  if (e.fn.endsWith('_trylock') || e.fn === 'trylock') return 'trylock-failed';
+  if (e.msg.startsWith('contended')) return 'contended';
+  return 'acquire';
+}
+
+/** The mode of an rwsem operation; every other kind of lock is exclusive. */
+export function lockMode(e: TraceEvent): HeldMode {
+  if (e.fn.includes('read')) return 'read';
+  if (e.fn.includes('write')) return 'write';
+  return 'exclusive';
+}
+
+/** The lock state after events `0 .. upto` (inclusive) of one statement; `upto = -1` is before the first. */
+export function replayLocks(events: readonly TraceEvent[], upto: number): LockState {
+  const held = new Map<string, HeldLock[]>();
+  const incidents: LockIncident[] = [];
+  const last = Math.min(upto, events.length - 1);
+  for (let i = 0; i <= last; i++) {
+    const e = events[i];
+    if (e.kind !== 'lock' || e.refs?.lock === undefined) continue;
+    const lock = e.refs.lock;
+    const action = lockAction(e);
+    const stack = held.get(e.task) ?? [];
+    if (action === 'acquire') {
+      stack.push({ lock, mode: lockMode(e), since: i });
+      held.set(e.task, stack);
+    } else if (action === 'release') {
+      // Locks need not be released in LIFO order (lockdep allows it): drop the newest hold of this lock.
+      for (let j = stack.length - 1; j >= 0; j--) {
+        if (stack[j].lock === lock) {
+          stack.splice(j, 1);
+          break;
+        }
+      }
+      if (stack.length === 0) held.delete(e.task);
+    } else {
+      incidents.push({ index: i, task: e.task, lock, action, msg: e.msg });
+    }
+  }
+  return { held, incidents };
+}
