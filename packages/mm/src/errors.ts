@@ -4,6 +4,7 @@ export type Errno =
   | 'ENOMEM'
   | 'EFAULT'
   | 'EPERM'
+  | 'EACCES'
   | 'EAGAIN'
   | 'EEXIST'
   | 'ENOSPC'

@@ -126,8 +126,8 @@ export function handleMmFault(sys: MmSystem, mm: Mm, addr: number, write: boolea
   }
 }
 
-/** handle_pte_fault() — mm/memory.c */
-function handlePteFault(sys: MmSystem, mm: Mm, vma: VmArea, addr: number, write: boolean): void {
+/** handle_pte_fault() — mm/memory.c (also the fault that get_user_pages raises, with mmap_sem held by its caller). */
+export function handlePteFault(sys: MmSystem, mm: Mm, vma: VmArea, addr: number, write: boolean): void {
   const { bits } = readPte(mm, addr);
   if (bits === 0) {
     if (!vma.vmFile) doAnonymousPage(sys, mm, vma, addr, write);

@@ -76,6 +76,13 @@ export class MmSystem {
    * the rmap walk lives in @rmaplab/rmap, which installs it here (installRmap()).
    */
   tryToMunlock: ((pfn: number) => void) | null = null;
+  /**
+   * reclaim_pages() — mm/vmscan.c (6.12), for one page: shrink_folio_list() with ignore_references,
+   * so try_to_unmap() and a swap entry (or a dropped clean page-cache page) whatever the page's
+   * young bits say. MADV_PAGEOUT (madvise.ts) hands it the pages that the calling process alone
+   * maps; the rmap walk lives in @rmaplab/rmap, which installs it here.
+   */
+  reclaimPage: ((pfn: number) => void) | null = null;
   /** Every anon_vma allocated and not yet freed (for the invariant checker and viewers). */
   readonly anonVmas = new Set<AnonVma>();
 
