@@ -179,15 +179,15 @@ export function codeLineFor(events: readonly TraceEvent[], i: number): CodeRef |
   if (e.fn === 'try_to_unmap') {
     return { listing: 'try_to_unmap', line: e.refs?.result !== undefined ? 'result' : 'walk' };
   }
-  const inUnmapOne = insideTryToUnmapOne(events, i);
   if (e.fn === 'page_check_address') {
-    return inUnmapOne
+    // The probe is the first thing an rmap_one does: it belongs to try_to_unmap_one() when that is the client.
+    return events.some((x) => x.fn === 'try_to_unmap_one')
       ? { listing: 'try_to_unmap_one', line: e.refs?.result === 'none' ? 'nopte' : 'check' }
       : { listing: walker, line: 'rmap_one' };
   }
   if (e.fn === 'try_to_unmap_one') return { listing: 'try_to_unmap_one', line: unmapOneLine(e.refs?.result) };
   if (RMAP_ONE.has(e.fn)) return { listing: walker, line: 'rmap_one' };
-  if (inUnmapOne) {
+  if (insideTryToUnmapOne(events, i)) {
     if (e.fn === 'mlock_vma_page') return { listing: 'try_to_unmap_one', line: 'mlock' };
     if (e.fn === 'page_remove_rmap' || e.fn === 'put_page')
       return { listing: 'try_to_unmap_one', line: 'remove' };

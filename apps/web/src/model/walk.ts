@@ -89,12 +89,8 @@ export function walkStateAt(events: readonly TraceEvent[], cursor: number): Walk
       open.pte = r.result;
     } else if (RMAP_ONE.has(e.fn) && open && r.result !== undefined) {
       open.result = r.result;
-    } else if (
-      e.kind === 'walk' &&
-      r.result !== undefined &&
-      !RMAP_ONE.has(e.fn) &&
-      e.fn !== 'page_check_address'
-    ) {
+    } else if (r.result !== undefined && !RMAP_ONE.has(e.fn) && e.fn !== 'page_check_address') {
+      // The walker's and then its client's final result (try_to_unmap turns SWAP_AGAIN into SWAP_SUCCESS).
       st.result = r.result;
     }
     if (i === last) st.current = nodesOf(e);
