@@ -111,14 +111,14 @@ describe('IntervalTree against a brute-force ordered-list model', () => {
   it('small key range: many equal and nested intervals (validate after every op, exact visit order)', () => {
     fc.assert(
       fc.property(fc.array(opArb(0, 12, 6), { maxLength: 120 }), (ops) => run(ops, Number.MAX_SAFE_INTEGER)),
-      { numRuns: 2500 },
+      { numRuns: 5000 },
     );
   });
 
   it('very small key range: mostly duplicates, heavy insertAfter chains', () => {
     fc.assert(
       fc.property(fc.array(opArb(0, 3, 2), { maxLength: 80 }), (ops) => run(ops, Number.MAX_SAFE_INTEGER)),
-      { numRuns: 1500 },
+      { numRuns: 3000 },
     );
   });
 
