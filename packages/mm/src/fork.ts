@@ -4,6 +4,7 @@
  */
 import { VM_DONTCOPY, VM_LOCKED, VM_LOCKONFAULT, VM_SHARED } from './constants.js';
 import { vmaIntervalTreeInsertAfter } from './interval-tree.js';
+import { ksmExit, ksmFork } from './ksm.js';
 import { copyPageRange } from './memory.js';
 import { exitMmap, newVma } from './mmap.js';
 import { anonVmaFork } from './rmap.js';
@@ -19,6 +20,7 @@ export function dupMmap(sys: MmSystem, mm: Mm, oldmm: Mm): void {
   const t = sys.current;
   oldmm.mmapSem.downWrite(t);
   mm.mmapSem.downWriteNestLock(t, oldmm.mmapSem);
+  ksmFork(sys, mm, oldmm);
   let prev: VmArea | null = null;
   for (let mpnt = oldmm.mmap; mpnt; mpnt = mpnt.vmNext) {
     if (mpnt.vmFlags & VM_DONTCOPY) continue;
@@ -55,8 +57,11 @@ export function forkMm(sys: MmSystem, parent: Mm, childName: string): Mm {
   return child;
 }
 
-/** do_exit() → exit_mm() → mmput() → exit_mmap(): the address space is torn down. */
+/** do_exit() → exit_mm() → mmput() → ksm_exit() + exit_mmap(): the address space is torn down. */
 export function exitMm(sys: MmSystem, mm: Mm): void {
   if (mm.dead) throw new Error('exit of an exited process');
-  sys.as(mm.owner, () => exitMmap(sys, mm));
+  sys.as(mm.owner, () => {
+    ksmExit(sys, mm);
+    exitMmap(sys, mm);
+  });
 }

@@ -7,7 +7,8 @@ import {
   PG_reserved,
   PG_swapcache,
 } from './constants.js';
-import type { AddressSpace, AnonVma, KsmStableNode } from './types.js';
+import type { KsmStableNode } from './ksm.js';
+import type { AddressSpace, AnonVma } from './types.js';
 
 /** What page->mapping points to once its tag bits are stripped (page_rmapping()). */
 export type PageRmapping = AnonVma | AddressSpace | KsmStableNode;

@@ -71,6 +71,11 @@ export class AddressSpace {
   readonly pageTree = new Map<number, number>();
   /** mapping->i_mmap_writable: number of VM_SHARED mappings. */
   iMmapWritable = 0;
+  /**
+   * The file's data on disk for pages that reclaim wrote back and dropped from the page cache:
+   * page index → content. A later fault reads the page back from here.
+   */
+  readonly disk = new Map<number, number>();
   constructor(
     readonly id: number,
     readonly name: string,
@@ -79,14 +84,6 @@ export class AddressSpace {
     /** mapping->i_mmap_rwsem */
     readonly iMmapRwsem: RwSemaphore,
   ) {}
-}
-
-/** `struct stable_node` — mm/ksm.c; the KSM issue models it in ksm.ts. */
-export interface KsmStableNode {
-  readonly kind: 'stable_node';
-  readonly id: number;
-  /** stable_node->kpfn: the frame of the KSM page. */
-  kpfn: number;
 }
 
 /** `struct vm_area_struct` — include/linux/mm_types.h */
