@@ -1,0 +1,129 @@
+import {
+  addToSwap,
+  checkInvariants,
+  ksmExternalRefs,
+  ksmRunToFixedPoint,
+  MAP_PRIVATE,
+  type Mm,
+  MmSystem,
+  PAGE_SIZE,
+  PageKsm,
+  PROT_READ,
+  PROT_WRITE,
+  PTE_PRESENT,
+  PTE_SWAP,
+  pageStableNode,
+  readPte,
+  sysFork,
+  sysMadvise,
+  sysMmap,
+  userAccess,
+} from '@rmaplab/mm';
+import { describe, expect, it } from 'vitest';
+import { TTU_IGNORE_ACCESS, TTU_UNMAP } from '../src/codes.js';
+import { migratePage } from '../src/migrate.js';
+import { lockPageOf, unlockPageOf } from '../src/page-lock.js';
+import { newWalkLog } from '../src/rmap-walk.js';
+import { tryToUnmap } from '../src/try-to-unmap.js';
+
+const ADDR = 0x10000000000;
+
+/** try_to_unmap as reclaim calls it once it decided to evict (4.9 must be told to ignore young PTEs). */
+function reclaimFlags(sys: MmSystem): number {
+  return sys.options.kernel === '6.12' ? 0 : TTU_UNMAP | TTU_IGNORE_ACCESS;
+}
+
+function check(sys: MmSystem): void {
+  checkInvariants(sys, ksmExternalRefs(sys));
+}
+
+/** `n` processes, each with one page of content `same` at ADDR, mergeable, then `ksm`. */
+function merged(kernel: '4.9' | '6.12', n: number): { sys: MmSystem; mms: Mm[]; kpfn: number } {
+  const sys = new MmSystem({ kernel, ksmMaxSharing: kernel === '6.12' ? 256 : Number.POSITIVE_INFINITY });
+  const mms: Mm[] = [];
+  for (let i = 0; i < n; i++) {
+    const mm = sys.newMm(`P${i}`);
+    sysMmap(sys, mm, { addr: ADDR, len: PAGE_SIZE, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE });
+    userAccess(sys, mm, ADDR, true);
+    sys.mem.content[readPte(mm, ADDR).pfn] = sys.contentFor('same');
+    sysMadvise(sys, mm, ADDR, PAGE_SIZE, 'mergeable');
+    mms.push(mm);
+  }
+  ksmRunToFixedPoint(sys);
+  check(sys);
+  const kpfn = readPte(mms[0], ADDR).pfn;
+  expect(PageKsm(sys.mem, kpfn)).toBe(true);
+  return { sys, mms, kpfn };
+}
+
+describe('rmap_walk_ksm', () => {
+  it('try_to_unmap of a KSM page reaches a child forked after the merge in the second pass', () => {
+    for (const kernel of ['4.9', '6.12'] as const) {
+      const { sys, mms, kpfn } = merged(kernel, 2);
+      const child = sysFork(sys, mms[1], 'C');
+      check(sys);
+      expect(sys.mem.mapcount[kpfn] + 1).toBe(3);
+      expect(sys.as(sys.kswapd, () => addToSwap(sys, kpfn))).toBe(true);
+      const log = newWalkLog();
+      sys.as(sys.kswapd, () => {
+        lockPageOf(sys, kpfn);
+        tryToUnmap(sys, kpfn, reclaimFlags(sys), log);
+        unlockPageOf(sys, kpfn);
+      });
+      expect(log.kind).toBe('ksm');
+      // Pass 0 visits each item's own mm (newest item first), pass 1 the forked child.
+      expect(log.visits.map((v) => v.vma.vmMm)).toEqual([mms[1], mms[0], child]);
+      for (const v of log.visits) expect(v.address).toBe(ADDR);
+      for (const mm of [...mms, child]) expect(readPte(mm, ADDR).bits & PTE_SWAP).not.toBe(0);
+      expect(sys.mem.mapcount[kpfn]).toBe(-1);
+      check(sys);
+      // The child faults the KSM page back in from the swap cache.
+      userAccess(sys, child, ADDR, false);
+      expect(readPte(child, ADDR).pfn).toBe(kpfn);
+      check(sys);
+    }
+  });
+
+  it('migration of a KSM page moves every mapper and the stable node to the new frame', () => {
+    for (const kernel of ['4.9', '6.12'] as const) {
+      const { sys, mms, kpfn } = merged(kernel, 3);
+      const child = sysFork(sys, mms[0], 'C');
+      const node = pageStableNode(sys.mem, kpfn)!;
+      const r = sys.as(sys.kswapd, () => migratePage(sys, kpfn));
+      expect(r.rc).toBe('MIGRATEPAGE_SUCCESS');
+      expect(node.kpfn).toBe(r.newPfn);
+      expect(pageStableNode(sys.mem, r.newPfn)).toBe(node);
+      for (const mm of [...mms, child]) {
+        const pte = readPte(mm, ADDR);
+        expect(pte.bits & PTE_PRESENT).not.toBe(0);
+        expect(pte.pfn).toBe(r.newPfn);
+      }
+      expect(sys.mem.isAllocated(kpfn)).toBe(false);
+      check(sys);
+      // ksmd still finds the page where the node now points.
+      ksmRunToFixedPoint(sys);
+      check(sys);
+      expect(readPte(child, ADDR).pfn).toBe(r.newPfn);
+    }
+  });
+
+  it('with max_page_sharing 256, a walk of any KSM page visits at most 256 VMAs (no fork)', () => {
+    const { sys, mms } = merged('6.12', 600);
+    const seen = new Set<number>();
+    for (const mm of mms) seen.add(readPte(mm, ADDR).pfn);
+    expect(seen.size).toBe(3);
+    for (const pfn of seen) {
+      const sharers = sys.mem.mapcount[pfn] + 1;
+      expect(sys.as(sys.kswapd, () => addToSwap(sys, pfn))).toBe(true);
+      const log = newWalkLog();
+      sys.as(sys.kswapd, () => {
+        lockPageOf(sys, pfn);
+        tryToUnmap(sys, pfn, reclaimFlags(sys), log);
+        unlockPageOf(sys, pfn);
+      });
+      expect(log.visits.length).toBe(sharers);
+      expect(log.visits.length).toBeLessThanOrEqual(256);
+      expect(sys.mem.mapcount[pfn]).toBe(-1);
+    }
+  });
+});
