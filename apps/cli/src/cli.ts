@@ -204,10 +204,13 @@ export async function main(args: string[], io: Io): Promise<number> {
   const c = colorsFor(io, 'stderr');
   try {
     const [first, ...rest] = args;
-    if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
-      if (first === 'help' && rest[0] && rest[0] in OPTIONS) io.stdout(`${HELP[rest[0]]}\n`);
-      else io.stdout(`${HELP['']}\n`);
-      return first === undefined ? 2 : 0;
+    if (first === undefined) {
+      io.stderr(`${HELP['']}\n`);
+      return 2;
+    }
+    if (first === '-h' || first === '--help' || first === 'help') {
+      io.stdout(`${HELP[first === 'help' && rest[0] in OPTIONS ? rest[0] : '']}\n`);
+      return 0;
     }
     if (first === '-V' || first === '--version') {
       io.stdout(`rmaplab ${version()}\n`);

@@ -1,0 +1,225 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { version } from '../src/cli.js';
+import { rmaplab } from './helpers.js';
+
+const SMALL = `spawn A
+A: mmap heap 4 anon private
+A: write heap 0..1
+A: fork B
+observe
+B: write heap 0
+observe
+`;
+
+const BROKEN = `${SMALL}B: write heap 9
+observe
+`;
+
+describe('rmaplab run', () => {
+  it('prints each statement with its step, then the observation table', async () => {
+    const r = await rmaplab(['run', '-'], { stdin: SMALL });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('');
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe('[1] spawn A');
+    expect(lines).toContain('[5] observe');
+    expect(lines).toContain('    observe (step 5): 2 pages mapped');
+    expect(r.stdout).toMatch(/ 2 +anon,swapbacked +AV\d+ +A:heap:0 B:heap:0\n/);
+  });
+
+  it('--json prints exactly one observation a line on stdout and nothing else', async () => {
+    const r = await rmaplab(['run', '-', '--json', '--trace'], { stdin: SMALL });
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines.map((l) => JSON.parse(l).step)).toEqual([5, 7]);
+    // With --json the trace goes to stderr.
+    expect(r.stderr).toMatch(/^\[\d+:A\] do_anonymous_page: new page pfn \d+/m);
+  });
+
+  it('a scenario error: the observations so far stay printed, one line with the location on stderr, status 1', async () => {
+    const r = await rmaplab(['run', '-', '--json'], { stdin: BROKEN });
+    expect(r.status).toBe(1);
+    expect(r.stdout.trimEnd().split('\n')).toHaveLength(2);
+    expect(r.stderr).toBe(
+      '<stdin>:8:15: error: page 9 is outside region heap (4 pages) (expected pages 0..3)\n',
+    );
+  });
+
+  it('names the file in errors as given', async () => {
+    const r = await rmaplab(['run', 'apps/cli/test/fixtures/bad.rmap']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^apps\/cli\/test\/fixtures\/bad\.rmap:3:1: error: /);
+    expect(r.stderr.split('\n')).toHaveLength(2);
+  });
+
+  it('--trace prints every event as [task] fn: msg under its statement', async () => {
+    const r = await rmaplab(['run', '-', '--trace'], { stdin: SMALL });
+    const afterFork = r.stdout.split('[4] A: fork B\n')[1].split('[5]')[0];
+    expect(afterFork).toMatch(/^ {4}\[\d+:\w+\] anon_vma_fork: /m);
+    expect(afterFork).toMatch(/^ {4}\[\d+:\w+\] copy_page_range: /m);
+  });
+
+  it('--kernel chooses the rule set the scenario starts with', async () => {
+    // history.md §6: 4.9 lets D reuse B's anon_vma while B's VMA still uses it; 6.12 does not.
+    const text = [
+      'spawn P',
+      'P: mmap heap 4 anon private',
+      'P: write heap 0',
+      'P: fork A',
+      'A: fork B',
+      'A: exit',
+      'B: fork C',
+      'C: fork D',
+      'B: write heap 1',
+      'D: write heap 2',
+      'observe',
+    ].join('\n');
+    const anonVmas = async (args: string[]) => {
+      const r = await rmaplab(['run', '-', '--json', ...args], { stdin: text });
+      const pages: { mappings: string[]; anonVma: string }[] = JSON.parse(r.stdout).pages;
+      const of = (where: string) => pages.find((p) => p.mappings.includes(where))!.anonVma;
+      return [of('B:heap:1'), of('D:heap:2')];
+    };
+    const [b49, d49] = await anonVmas([]);
+    expect(d49).toBe(b49);
+    const [b612, d612] = await anonVmas(['--kernel', '6.12']);
+    expect(d612).not.toBe(b612);
+  });
+
+  it('--check runs the invariant checker after every statement', async () => {
+    const r = await rmaplab(['run', '-', '--check'], { stdin: SMALL });
+    expect(r.status).toBe(0);
+  });
+});
+
+describe('usage', () => {
+  it.each([
+    [['run'], 'rmaplab run: error: missing FILE (see rmaplab run --help)'],
+    [['run', 'a', 'b'], 'rmaplab run: error: unexpected argument "b" (see rmaplab run --help)'],
+    [
+      ['run', '-', '--kernel', '5.0'],
+      'rmaplab run: error: --kernel must be 4.9 or 6.12, not "5.0" (see rmaplab run --help)',
+    ],
+    [
+      ['run', '-', '--frobnicate'],
+      "rmaplab run: error: Unknown option '--frobnicate' (see rmaplab run --help)",
+    ],
+    [
+      ['run', 'no/such/file.rmap'],
+      'rmaplab run: error: cannot read no/such/file.rmap: no such file (see rmaplab run --help)',
+    ],
+    [
+      ['graph', '-', '--format', 'png'],
+      'rmaplab graph: error: --format must be one of dot, mermaid, json, not "png" (see rmaplab graph --help)',
+    ],
+    [
+      ['graph', '-', '--step', 'x'],
+      'rmaplab graph: error: --step must be a statement number, not "x" (see rmaplab graph --help)',
+    ],
+    [['maps'], 'rmaplab maps: error: missing PID or FILE (see rmaplab maps --help)'],
+    [['demo', 'x'], 'rmaplab demo: error: unexpected argument "x" (see rmaplab demo --help)'],
+    [['frob'], 'rmaplab: error: unknown command "frob" (see rmaplab --help)'],
+  ])('%j → status 2 and one line: %s', async (args, message) => {
+    const r = await rmaplab(args, { stdin: SMALL });
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`${message}\n`);
+  });
+
+  it('no command: the overview on stderr, status 2', async () => {
+    const r = await rmaplab([]);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^rmaplab — /);
+  });
+
+  it.each(['run', 'graph', 'maps', 'demo'])('%s --help has usage and examples', async (cmd) => {
+    const r = await rmaplab([cmd, '--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^Usage: rmaplab ${cmd}`));
+    expect(r.stdout).toMatch(/\nExamples?:\n {2}rmaplab /);
+  });
+
+  it('--help and --version', async () => {
+    expect((await rmaplab(['--help'])).stdout).toMatch(/Commands:\n {2}run FILE/);
+    expect((await rmaplab(['help', 'graph'])).stdout).toMatch(/^Usage: rmaplab graph/);
+    const v = await rmaplab(['--version']);
+    expect(v.stdout).toBe(`rmaplab ${version()}\n`);
+    expect(version()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
+
+describe('colour', () => {
+  const ESC = '\x1b[';
+  it('on a terminal only, and never with NO_COLOR or --json', async () => {
+    expect((await rmaplab(['run', '-'], { stdin: SMALL, tty: true })).stdout).toContain(ESC);
+    expect((await rmaplab(['run', '-'], { stdin: SMALL })).stdout).not.toContain(ESC);
+    expect(
+      (await rmaplab(['run', '-'], { stdin: SMALL, tty: true, env: { NO_COLOR: '1' } })).stdout,
+    ).not.toContain(ESC);
+    const json = await rmaplab(['run', '-', '--json', '--trace'], { stdin: SMALL, tty: true });
+    expect(json.stdout + json.stderr).not.toContain(ESC);
+  });
+});
+
+describe('rmaplab graph', () => {
+  it('dot, mermaid and json of the state after a step', async () => {
+    const dot = await rmaplab(['graph', '-', '--step', '4'], { stdin: SMALL });
+    expect(dot.status).toBe(0);
+    expect(dot.stdout).toMatch(/^digraph rmap \{/);
+    expect(dot.stdout).toContain('[label="anon_vma_chain"]');
+    const mermaid = await rmaplab(['graph', '-', '--format', 'mermaid'], { stdin: SMALL });
+    expect(mermaid.stdout).toMatch(/^flowchart LR\n/);
+    const json = JSON.parse(
+      (await rmaplab(['graph', '-', '--format', 'json', '--step', '4'], { stdin: SMALL })).stdout,
+    );
+    expect(json.step).toBe(4);
+    const kinds = new Set(json.nodes.map((n: { kind: string }) => n.kind));
+    expect([...kinds].sort()).toEqual(['anon_vma', 'avc', 'page', 'process', 'vma']);
+    // After the fork both pages are shared: each page node has two pte edges.
+    const ptes = json.edges.filter((e: { kind: string }) => e.kind === 'pte');
+    expect(ptes).toHaveLength(4);
+  });
+
+  it('step 0 is the empty state; a step past the end is a usage error', async () => {
+    const empty = JSON.parse(
+      (await rmaplab(['graph', '-', '--format', 'json', '--step', '0'], { stdin: SMALL })).stdout,
+    );
+    expect(empty.nodes).toEqual([]);
+    const r = await rmaplab(['graph', '-', '--step', '99'], { stdin: SMALL });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(
+      'rmaplab graph: error: --step 99: <stdin> has only 7 steps (see rmaplab graph --help)\n',
+    );
+  });
+
+  it('a scenario error before the step is reported with its location', async () => {
+    const r = await rmaplab(['graph', '-'], { stdin: BROKEN });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^<stdin>:8:15: error: /);
+  });
+});
+
+describe('the built binary', () => {
+  const bin = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
+  const run = (args: string[], input?: string) =>
+    spawnSync(process.execPath, ['--import', 'tsx', bin, ...args], {
+      input,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+
+  it('reads standard input for -, and exits with the status main returned', () => {
+    const ok = run(['run', '-', '--json'], SMALL);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout.trimEnd().split('\n')).toHaveLength(2);
+    const bad = run(['run', '-'], BROKEN);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toBe(
+      '<stdin>:8:15: error: page 9 is outside region heap (4 pages) (expected pages 0..3)\n',
+    );
+    expect(run(['run']).status).toBe(2);
+  });
+});
