@@ -60,14 +60,19 @@ export function findGetPage(file: File, index: number): number {
 }
 
 /**
- * filemap_fault() / shmem_fault(): the page at `index`, read in if needed. Regular files keep every
- * page resident, so only shmem allocates (a zeroed, swap-backed page). Returns -1 beyond EOF (SIGBUS).
+ * filemap_fault() / shmem_fault(): the page at `index`, read in if needed. A regular file's page is
+ * resident unless reclaim dropped it, and then it is read back from `mapping.disk`; shmem allocates
+ * a zeroed, swap-backed page. Returns -1 beyond EOF (SIGBUS).
  */
 export function pageCacheFault(sys: MmSystem, file: File, index: number): number {
   if (index >= file.sizePages) return -1;
   const pfn = findGetPage(file, index);
   if (pfn >= 0) return pfn;
-  if (!file.shmem) throw new Error(`page ${index} of ${file.name} is not resident`);
+  if (!file.shmem) {
+    const content = file.mapping.disk.get(index);
+    if (content === undefined) throw new Error(`page ${index} of ${file.name} is not resident`);
+    return addToPageCache(sys, file, index, content);
+  }
   return addToPageCache(sys, file, index, CONTENT_ZERO);
 }
 

@@ -88,7 +88,7 @@ function pteIndex(addr: number): number {
 }
 
 /** mm_counter() — include/linux/mm.h: which rss counter a page is charged to. */
-function mmCounter(sys: MmSystem, pfn: number): 'anon' | 'file' | 'shmem' {
+export function mmCounter(sys: MmSystem, pfn: number): 'anon' | 'file' | 'shmem' {
   const mem = sys.mem;
   if (mem.mappingTag[pfn] & 1) return 'anon';
   return mem.flags[pfn] & (1 << PG_swapbacked) ? 'shmem' : 'file';

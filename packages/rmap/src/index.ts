@@ -1,1 +1,16 @@
-export {};
+/**
+ * @rmaplab/rmap — rmap_walk and its clients over the @rmaplab/mm model: try_to_unmap with the
+ * SWAP_* results, try_to_munlock, page_referenced, page_mkclean, migration and reclaim of one page,
+ * all under the simulated locks of @rmaplab/locks.
+ */
+export * from './codes.js';
+export * from './install.js';
+export * from './ksm.js';
+export * from './migrate.js';
+export * from './page-lock.js';
+export * from './page-mkclean.js';
+export * from './page-referenced.js';
+export * from './report.js';
+export * from './rmap-walk.js';
+export * from './try-to-unmap.js';
+export * from './vmscan.js';

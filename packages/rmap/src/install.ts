@@ -1,0 +1,31 @@
+/**
+ * Wiring @rmaplab/rmap into @rmaplab/mm: the model below the walk calls back into it where the
+ * kernel's mm code calls rmap clients.
+ */
+
+import { pageLockOf } from '@rmaplab/locks';
+import type { MmSystem } from '@rmaplab/mm';
+import { lockPageOf, pageLockHolder, unlockPageOf } from './page-lock.js';
+import { tryToMunlock } from './try-to-unmap.js';
+import { shrinkPage } from './vmscan.js';
+
+/**
+ * Install the hooks: `sys.tryToMunlock` (munlock_vma_page → try_to_munlock, which needs the page
+ * lock: taken here when the caller does not hold it, as __munlock_pagevec takes it in the kernel)
+ * and `sys.reclaimPage` (6.12 reclaim_pages() for MADV_PAGEOUT: shrink_folio_list with
+ * ignore_references). Both must be called without a PTE lock or rmap lock held.
+ */
+export function installRmap(sys: MmSystem): void {
+  sys.tryToMunlock = (pfn) => {
+    const held = sys.locks.isHeld(sys.current, pageLockOf(sys.locks, pageLockHolder(sys, pfn)));
+    if (!held) lockPageOf(sys, pfn);
+    try {
+      tryToMunlock(sys, pfn);
+    } finally {
+      if (!held) unlockPageOf(sys, pfn);
+    }
+  };
+  sys.reclaimPage = (pfn) => {
+    shrinkPage(sys, pfn, { ignoreReferences: true });
+  };
+}

@@ -1,0 +1,336 @@
+/**
+ * Entry points for the scenario language's simulator-only statements (`walk`, `unmap`, `reclaim`,
+ * `referenced`, `migrate`, `mkclean`): each acts on the page mapped at (process, address), as the
+ * kernel's caller of that rmap client would (isolation reference, page lock, swap slot), and returns
+ * a structured report. Reclaim-side operations run as kswapd; migration runs as the process.
+ */
+import {
+  type AddressSpace,
+  addToSwap,
+  anonVmaLockWrite,
+  anonVmaUnlockWrite,
+  getPage,
+  type Mm,
+  type MmSystem,
+  PAGE_MAPPING_FLAGS,
+  PageAnon,
+  PageSwapCache,
+  PTE_MIGRATION,
+  PTE_PRESENT,
+  PTE_SPECIAL,
+  PTE_SWAP,
+  pageAnonVma,
+  putPage,
+  readPte,
+  VM_EXEC,
+  VM_LOCKED,
+  VM_MAYSHARE,
+  VM_RAND_READ,
+  VM_READ,
+  VM_SEQ_READ,
+  VM_SHARED,
+  VM_WRITE,
+  type VmArea,
+} from '@rmaplab/mm';
+import { SWAP_AGAIN, swapName, TTU_MIGRATION, TTU_MUNLOCK, TTU_RMAP_LOCKED, ttuFlagNames } from './codes.js';
+import { migratePage, removeMigrationPtes } from './migrate.js';
+import { lockPageOf, trylockPageOf, unlockPageOf } from './page-lock.js';
+import { pageMkclean } from './page-mkclean.js';
+import { pageReferenced } from './page-referenced.js';
+import { newWalkLog, pageCheckAddress, type RmapWalkControl, rmapWalk, type WalkLog } from './rmap-walk.js';
+import { tryToUnmap } from './try-to-unmap.js';
+import { type ReclaimOutcome, shrinkPage } from './vmscan.js';
+
+/** A statement that cannot act on the page it names (no page there, the zero page, ...). */
+export class RmapError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RmapError';
+  }
+}
+
+/** One VMA of a walk, for people and for the scenario's observations. */
+export interface VisitReport {
+  mm: number;
+  /** The owning task's name (the scenario's process name). */
+  process: string;
+  vma: number;
+  vmStart: number;
+  address: number;
+  /** The AVC that led there (anon walks), else null. */
+  avc: number | null;
+  /** rmap_one's SWAP_* name, or 'skipped' (invalid_vma). */
+  result: string;
+  /** What the PTE probe found ('found' | 'none'), or null when rmap_one did not probe. */
+  pte: string | null;
+}
+
+/** One rmap walk. */
+export interface WalkReport {
+  kind: 'anon' | 'file' | 'ksm' | null;
+  anonVma: string | null;
+  mapping: string | null;
+  /** The walk's return value as a SWAP_* name. */
+  result: string;
+  stop: 'rmap_one' | 'done' | null;
+  visits: VisitReport[];
+  locks: string[];
+}
+
+/** Turn a walk log into its report. */
+export function walkReportOf(log: WalkLog): WalkReport {
+  return {
+    kind: log.kind,
+    anonVma: log.anonVma?.name ?? null,
+    mapping: log.mapping?.name ?? null,
+    result: swapName(log.result),
+    stop: log.stop,
+    visits: log.visits.map((v) => ({
+      mm: v.vma.vmMm.id,
+      process: v.vma.vmMm.owner.name,
+      vma: v.vma.id,
+      vmStart: v.vma.vmStart,
+      address: v.address,
+      avc: v.avc?.id ?? null,
+      result: v.result === 'skipped' ? 'skipped' : swapName(v.result),
+      pte: v.pte,
+    })),
+    locks: log.locks,
+  };
+}
+
+/** The frame mapped at `addr` in `mm`, or an RmapError saying why there is none to act on. */
+export function pageAt(mm: Mm, addr: number): number {
+  const { pfn, bits } = readPte(mm, addr);
+  const where = `0x${addr.toString(16)} in ${mm.owner.name}`;
+  if (bits === 0) throw new RmapError(`no page is mapped at ${where}`);
+  if (bits & PTE_SWAP) throw new RmapError(`the page at ${where} is swapped out`);
+  if (bits & PTE_MIGRATION) throw new RmapError(`the page at ${where} is under migration`);
+  if (bits & PTE_SPECIAL || !(bits & PTE_PRESENT))
+    throw new RmapError(`${where} maps the shared zero page, which has no reverse mapping`);
+  return pfn;
+}
+
+/** Run `fn` holding an isolation reference and the page lock, as the rmap clients' callers do. */
+function withLockedPage<T>(sys: MmSystem, pfn: number, fn: () => T): T {
+  getPage(sys, pfn);
+  try {
+    if (!trylockPageOf(sys, pfn)) lockPageOf(sys, pfn);
+    try {
+      return fn();
+    } finally {
+      unlockPageOf(sys, pfn);
+    }
+  } finally {
+    putPage(sys, pfn);
+  }
+}
+
+/** page_mapped_in_vma() — mm/rmap.c: rmap_one for a walk that only locates the PTE. */
+function pageMappedInVma(sys: MmSystem, pfn: number, vma: VmArea, address: number): number {
+  const t = pageCheckAddress(sys, pfn, vma, address, true);
+  if (t) t.ptl.unlock(sys.current);
+  return SWAP_AGAIN;
+}
+
+/** What the scenario's `walk` reports: the page and the walk. */
+export interface WalkStatementReport {
+  pfn: number;
+  walk: WalkReport;
+}
+
+/**
+ * `walk`: rmap_walk() of the page at (mm, addr) with an rmap_one that only probes the PTE
+ * (page_check_address), under the page lock, as kswapd. Every VMA visited, in order.
+ */
+export function walkAt(sys: MmSystem, mm: Mm, addr: number): WalkStatementReport {
+  const pfn = pageAt(mm, addr);
+  const log = newWalkLog();
+  const rwc: RmapWalkControl<null> = {
+    arg: null,
+    rmapOne: pageMappedInVma,
+    done: null,
+    anonLock: null,
+    invalidVma: null,
+  };
+  sys.as(sys.kswapd, () => withLockedPage(sys, pfn, () => rmapWalk(sys, pfn, rwc, log)));
+  return { pfn, walk: walkReportOf(log) };
+}
+
+/** What the scenario's `unmap` reports. */
+export interface UnmapStatementReport {
+  pfn: number;
+  flags: string[];
+  /** try_to_unmap's result as a SWAP_* name. */
+  result: string;
+  mapcountBefore: number;
+  mapcountAfter: number;
+  /** The swap slot given to an anonymous page first (0: none given). */
+  swapEntry: number;
+  walk: WalkReport;
+  /** TTU_MIGRATION: the walk that turned the migration entries back into PTEs (no page was moved). */
+  restore: WalkReport | null;
+}
+
+/**
+ * `unmap FLAGS`: try_to_unmap(page, flags) as kswapd, holding the page lock and a reference. An
+ * anonymous page gets a swap slot first (add_to_swap), as try_to_unmap requires of it unless
+ * migrating or munlocking; TTU_RMAP_LOCKED takes the rmap lock around the call, as the THP split
+ * does; TTU_MIGRATION's entries are then removed again (remove_migration_ptes(page, page)), as
+ * __unmap_and_move does when it does not move the page.
+ */
+export function unmapAt(sys: MmSystem, mm: Mm, addr: number, flags: number): UnmapStatementReport {
+  const pfn = pageAt(mm, addr);
+  const mem = sys.mem;
+  const report: UnmapStatementReport = {
+    pfn,
+    flags: ttuFlagNames(flags),
+    result: '',
+    mapcountBefore: mem.mapcount[pfn] + 1,
+    mapcountAfter: 0,
+    swapEntry: 0,
+    walk: walkReportOf(newWalkLog()),
+    restore: null,
+  };
+  sys.as(sys.kswapd, () =>
+    withLockedPage(sys, pfn, () => {
+      if (PageAnon(mem, pfn) && !PageSwapCache(mem, pfn) && !(flags & (TTU_MIGRATION | TTU_MUNLOCK))) {
+        if (addToSwap(sys, pfn)) report.swapEntry = mem.private[pfn];
+      }
+      const log = newWalkLog();
+      report.result = swapName(withRmapLock(sys, pfn, flags, () => tryToUnmap(sys, pfn, flags, log)));
+      report.walk = walkReportOf(log);
+      report.mapcountAfter = mem.mapcount[pfn] + 1;
+      if (flags & TTU_MIGRATION) {
+        const restore = newWalkLog();
+        removeMigrationPtes(sys, pfn, pfn, false, restore);
+        report.restore = walkReportOf(restore);
+      }
+    }),
+  );
+  return report;
+}
+
+/** With TTU_RMAP_LOCKED the caller holds the rmap lock: the anon_vma's for write, or i_mmap for read. */
+function withRmapLock<T>(sys: MmSystem, pfn: number, flags: number, fn: () => T): T {
+  if (!(flags & TTU_RMAP_LOCKED)) return fn();
+  const mem = sys.mem;
+  const av = pageAnonVma(mem, pfn);
+  const mapping =
+    (mem.mappingTag[pfn] & PAGE_MAPPING_FLAGS) === 0 ? (mem.mapping[pfn] as AddressSpace | null) : null;
+  if (av) anonVmaLockWrite(sys, av);
+  else mapping?.iMmapRwsem.downRead(sys.current);
+  try {
+    return fn();
+  } finally {
+    if (av) anonVmaUnlockWrite(sys, av);
+    else mapping?.iMmapRwsem.upRead(sys.current);
+  }
+}
+
+/** What the scenario's `reclaim` reports. */
+export interface ReclaimStatementReport {
+  pfn: number;
+  outcome: ReclaimOutcome;
+  reason: string;
+  references: string | null;
+  referenced: number | null;
+  /** try_to_unmap's result as a SWAP_* name, or null when it did not run. */
+  unmap: string | null;
+  swapEntry: number;
+  wrote: boolean;
+  referencedWalk: WalkReport;
+  unmapWalk: WalkReport;
+}
+
+/** `reclaim`: shrink_page_list() of the page at (mm, addr), as kswapd. */
+export function reclaimAt(sys: MmSystem, mm: Mm, addr: number): ReclaimStatementReport {
+  const pfn = pageAt(mm, addr);
+  const r = sys.as(sys.kswapd, () => shrinkPage(sys, pfn));
+  return {
+    pfn,
+    outcome: r.outcome,
+    reason: r.reason,
+    references: r.references,
+    referenced: r.referenced?.referenced ?? null,
+    unmap: r.unmap === null ? null : swapName(r.unmap),
+    swapEntry: r.swapEntry,
+    wrote: r.wrote,
+    referencedWalk: walkReportOf(r.referencedLog),
+    unmapWalk: walkReportOf(r.unmapLog),
+  };
+}
+
+/** What the scenario's `referenced` reports. */
+export interface ReferencedStatementReport {
+  pfn: number;
+  referenced: number;
+  vmFlags: number;
+  /** The VM_* names set in vmFlags. */
+  vmFlagNames: string[];
+  walk: WalkReport;
+}
+
+const VM_FLAG_NAMES: readonly [number, string][] = [
+  [VM_READ, 'VM_READ'],
+  [VM_WRITE, 'VM_WRITE'],
+  [VM_EXEC, 'VM_EXEC'],
+  [VM_SHARED, 'VM_SHARED'],
+  [VM_MAYSHARE, 'VM_MAYSHARE'],
+  [VM_LOCKED, 'VM_LOCKED'],
+  [VM_SEQ_READ, 'VM_SEQ_READ'],
+  [VM_RAND_READ, 'VM_RAND_READ'],
+];
+
+/** `referenced`: page_referenced(page, is_locked = 0) as shrink_active_list calls it, as kswapd. */
+export function referencedAt(sys: MmSystem, mm: Mm, addr: number): ReferencedStatementReport {
+  const pfn = pageAt(mm, addr);
+  const log = newWalkLog();
+  const r = sys.as(sys.kswapd, () => pageReferenced(sys, pfn, false, log));
+  return {
+    pfn,
+    referenced: r.referenced,
+    vmFlags: r.vmFlags,
+    vmFlagNames: VM_FLAG_NAMES.filter(([f]) => r.vmFlags & f).map(([, n]) => n),
+    walk: walkReportOf(log),
+  };
+}
+
+/** What the scenario's `migrate` reports. */
+export interface MigrateStatementReport {
+  oldPfn: number;
+  newPfn: number;
+  rc: string;
+  unmap: string | null;
+  unmapWalk: WalkReport;
+  removeWalk: WalkReport;
+}
+
+/** `migrate`: move the page at (mm, addr) to a new frame, as the process (move_pages(2)). */
+export function migrateAt(sys: MmSystem, mm: Mm, addr: number): MigrateStatementReport {
+  const pfn = pageAt(mm, addr);
+  const r = sys.as(mm.owner, () => migratePage(sys, pfn));
+  return {
+    oldPfn: r.oldPfn,
+    newPfn: r.rc === 'MIGRATEPAGE_SUCCESS' ? r.newPfn : r.oldPfn,
+    rc: r.rc,
+    unmap: r.unmap === null ? null : swapName(r.unmap),
+    unmapWalk: walkReportOf(r.unmapLog),
+    removeWalk: walkReportOf(r.removeLog),
+  };
+}
+
+/** What the scenario's `mkclean` reports. */
+export interface MkcleanStatementReport {
+  pfn: number;
+  cleaned: number;
+  walk: WalkReport;
+}
+
+/** `mkclean`: page_mkclean() of the page at (mm, addr) under its page lock, as kswapd. */
+export function mkcleanAt(sys: MmSystem, mm: Mm, addr: number): MkcleanStatementReport {
+  const pfn = pageAt(mm, addr);
+  const log = newWalkLog();
+  const cleaned = sys.as(sys.kswapd, () => withLockedPage(sys, pfn, () => pageMkclean(sys, pfn, log)));
+  return { pfn, cleaned, walk: walkReportOf(log) };
+}

@@ -1,0 +1,214 @@
+/**
+ * try_to_unmap() and try_to_munlock() — mm/rmap.c (4.9): one rmap walk whose rmap_one,
+ * try_to_unmap_one(), replaces each PTE of the page by a swap entry (anon), a migration entry
+ * (TTU_MIGRATION) or nothing (file), in the kernel's order of checks.
+ *
+ * Under `kernel: '6.12'` the same walk follows 6.12's try_to_unmap_one / try_to_migrate_one: no young
+ * check (so TTU_IGNORE_ACCESS does not exist), VM_LOCKED re-mlocks the page and aborts the walk,
+ * TTU_MIGRATION always ignores mlock (try_to_migrate), and migration entries keep the young and
+ * dirty bits. The results stay the 4.9 codes: an abort at VM_LOCKED is SWAP_MLOCK, an anonymous
+ * page outside the swap cache is SWAP_FAIL, a page left unmapped is SWAP_SUCCESS, and one still
+ * mapped SWAP_AGAIN (6.12 callers test folio_mapped() instead).
+ */
+import {
+  type MmSystem,
+  mlockVmaPage,
+  mmCounter,
+  type Page,
+  PageAnon,
+  PageKsm,
+  PageLocked,
+  PageSwapCache,
+  PG_dirty,
+  PTE_DIRTY,
+  PTE_MIGRATION,
+  PTE_SWAP,
+  PTE_WRITE,
+  PTE_YOUNG,
+  pageMapped,
+  pageRemoveRmap,
+  putPage,
+  setPageDirty,
+  setPte,
+  VM_GROWSDOWN,
+  VM_LOCKED,
+  VM_STACK_INCOMPLETE_SETUP,
+  type VmArea,
+} from '@rmaplab/mm';
+import {
+  SWAP_AGAIN,
+  SWAP_FAIL,
+  SWAP_LZFREE,
+  SWAP_MLOCK,
+  SWAP_SUCCESS,
+  TTU_IGNORE_ACCESS,
+  TTU_IGNORE_MLOCK,
+  TTU_LZFREE,
+  TTU_MIGRATION,
+  TTU_MUNLOCK,
+  TTU_NOT_IN_6_12,
+  TTU_RMAP_LOCKED,
+  TTU_SPLIT_HUGE_PMD,
+  ttuFlagNames,
+} from './codes.js';
+import {
+  pageCheckAddress,
+  pageLockAnonVmaRead,
+  pteIndex,
+  type RmapWalkControl,
+  rmapWalk,
+  rmapWalkLocked,
+  type WalkLog,
+} from './rmap-walk.js';
+
+/** `struct rmap_private` — mm/rmap.c (4.9): the flags and the count of lazily freed PTEs. */
+export interface RmapPrivate {
+  flags: number;
+  lazyfreed: number;
+}
+
+/**
+ * try_to_unmap_one() — mm/rmap.c (4.9). Order: TTU_MUNLOCK skips unlocked VMAs; locate the PTE;
+ * VM_LOCKED → mlock_vma_page + SWAP_MLOCK (unless TTU_IGNORE_MLOCK); a young PTE is aged and gives
+ * SWAP_FAIL (unless TTU_IGNORE_ACCESS; never under 6.12); then the PTE is cleared, its dirty bit
+ * moved to the page, the replacement entry installed, and the page loses a mapping and a reference.
+ */
+export function tryToUnmapOne(
+  sys: MmSystem,
+  pfn: number,
+  vma: VmArea,
+  address: number,
+  rp: RmapPrivate,
+): number {
+  const flags = rp.flags;
+  if (flags & TTU_MUNLOCK && !(vma.vmFlags & VM_LOCKED)) return SWAP_AGAIN;
+  // TTU_SPLIT_HUGE_PMD: the model has no huge pages, so there is no PMD to split; the kernel's
+  // check after the split still applies.
+  if (flags & TTU_SPLIT_HUGE_PMD && !pageMapped(sys.mem, pfn)) return SWAP_AGAIN;
+  const t = pageCheckAddress(sys, pfn, vma, address, false);
+  if (!t) return SWAP_AGAIN;
+  const task = sys.current;
+  const i = pteIndex(address);
+  const is612 = sys.options.kernel === '6.12';
+  const migration = (flags & TTU_MIGRATION) !== 0;
+  if (!(flags & TTU_IGNORE_MLOCK) && !(is612 && migration)) {
+    if (vma.vmFlags & VM_LOCKED) {
+      mlockVmaPage(sys, pfn);
+      t.ptl.unlock(task);
+      return SWAP_MLOCK;
+    }
+    if (flags & TTU_MUNLOCK) {
+      t.ptl.unlock(task);
+      return SWAP_AGAIN;
+    }
+  }
+  if (!is612 && !(flags & TTU_IGNORE_ACCESS) && t.bits[i] & PTE_YOUNG) {
+    t.bits[i] &= ~PTE_YOUNG;
+    t.ptl.unlock(task);
+    return SWAP_FAIL;
+  }
+  const mem = sys.mem;
+  const anon = PageAnon(mem, pfn);
+  if (!migration && anon && !PageSwapCache(mem, pfn)) {
+    t.ptl.unlock(task);
+    // 4.9 BUGs here (VM_BUG_ON_PAGE); 6.12 warns and aborts the walk. Checked before the PTE is
+    // cleared so that the model stays consistent either way.
+    if (is612) return SWAP_FAIL;
+    throw new Error(`try_to_unmap_one: anonymous pfn ${pfn} is not in the swap cache (VM_BUG_ON_PAGE)`);
+  }
+  const pteval = t.bits[i];
+  setPte(t, i, 0, 0);
+  if (pteval & PTE_DIRTY) setPageDirty(sys, pfn);
+  const mm = vma.vmMm;
+  if (migration) {
+    // The entry carries the old frame and the write bit; 6.12 (x86) also keeps young and dirty.
+    const keep = is612 ? PTE_WRITE | PTE_YOUNG | PTE_DIRTY : PTE_WRITE;
+    setPte(t, i, pfn, PTE_MIGRATION | (pteval & keep));
+  } else if (anon) {
+    if (!(mem.flags[pfn] & (1 << PG_dirty)) && flags & TTU_LZFREE) {
+      mm.rss.anon--;
+      rp.lazyfreed++;
+    } else {
+      // swap_duplicate() cannot fail in the model: a slot's count has no limit.
+      const entry = mem.private[pfn];
+      sys.swap.swapDuplicate(entry);
+      mm.rss.anon--;
+      mm.rss.swap++;
+      setPte(t, i, entry, PTE_SWAP);
+    }
+  } else mm.rss[mmCounter(sys, pfn)]--;
+  pageRemoveRmap(sys, pfn);
+  putPage(sys, pfn);
+  t.ptl.unlock(task);
+  return SWAP_AGAIN;
+}
+
+/** is_vma_temporary_stack() — mm/rmap.c: exec's stack while it is being moved. */
+export function isVmaTemporaryStack(vma: VmArea): boolean {
+  if (!(vma.vmFlags & VM_GROWSDOWN)) return false;
+  return (vma.vmFlags & VM_STACK_INCOMPLETE_SETUP) === VM_STACK_INCOMPLETE_SETUP;
+}
+
+/** invalid_migration_vma() — mm/rmap.c: migration skips exec's temporary stack. */
+function invalidMigrationVma(vma: VmArea): boolean {
+  return isVmaTemporaryStack(vma);
+}
+
+/** page_mapcount_is_zero() / page_not_mapped() — mm/rmap.c: the walk can stop, nothing maps the page. */
+function pageNotMapped(sys: MmSystem, pfn: number): boolean {
+  return !pageMapped(sys.mem, pfn);
+}
+
+/** Throws for the 4.9 flags that 6.12 does not have, when running 6.12's rules. */
+function checkFlagsForKernel(sys: MmSystem, flags: number): void {
+  if (sys.options.kernel === '6.12' && flags & TTU_NOT_IN_6_12)
+    throw new RangeError(
+      `${ttuFlagNames(flags & TTU_NOT_IN_6_12).join(', ')}: not a try_to_unmap flag in Linux 6.12 (kernel 6.12 is selected)`,
+    );
+}
+
+/**
+ * try_to_unmap() — mm/rmap.c (4.9): walk with try_to_unmap_one until the page is no longer mapped.
+ * The caller holds the page lock (and a reference, as isolation gives it). Returns SWAP_SUCCESS when
+ * nothing maps the page any more (SWAP_LZFREE if that was by discarding a clean page), else the
+ * walk's value: SWAP_AGAIN, SWAP_FAIL or SWAP_MLOCK. Not transactional: mappings removed before a
+ * FAIL or MLOCK stay removed.
+ */
+export function tryToUnmap(sys: MmSystem, page: Page | number, flags: number, log?: WalkLog): number {
+  const pfn = typeof page === 'number' ? page : page.pfn;
+  checkFlagsForKernel(sys, flags);
+  const mem = sys.mem;
+  const rwc: RmapWalkControl<RmapPrivate> = {
+    arg: { flags, lazyfreed: 0 },
+    rmapOne: tryToUnmapOne,
+    done: pageNotMapped,
+    anonLock: pageLockAnonVmaRead,
+    invalidVma:
+      flags & TTU_MIGRATION && !PageKsm(mem, pfn) && PageAnon(mem, pfn) ? invalidMigrationVma : null,
+  };
+  let ret = flags & TTU_RMAP_LOCKED ? rmapWalkLocked(sys, pfn, rwc, log) : rmapWalk(sys, pfn, rwc, log);
+  if (ret !== SWAP_MLOCK && !pageMapped(mem, pfn)) {
+    ret = SWAP_SUCCESS;
+    if (rwc.arg.lazyfreed && !(mem.flags[pfn] & (1 << PG_dirty))) ret = SWAP_LZFREE;
+  }
+  return ret;
+}
+
+/**
+ * try_to_munlock() — mm/rmap.c (4.9): after munlock cleared PG_mlocked, look for another VM_LOCKED
+ * VMA that maps the page; if one does, try_to_unmap_one re-mlocks it and the result is SWAP_MLOCK.
+ * The page must be locked. (6.12 removed it with the mlock rework, whose per-folio mlock_count
+ * gives the same outcome; the model uses this walk under both kernels.)
+ */
+export function tryToMunlock(sys: MmSystem, page: Page | number, log?: WalkLog): number {
+  const pfn = typeof page === 'number' ? page : page.pfn;
+  if (!PageLocked(sys.mem, pfn)) throw new Error(`try_to_munlock: pfn ${pfn} is not locked (VM_BUG_ON_PAGE)`);
+  const rwc: RmapWalkControl<RmapPrivate> = {
+    arg: { flags: TTU_MUNLOCK, lazyfreed: 0 },
+    rmapOne: tryToUnmapOne,
+    done: pageNotMapped,
+    anonLock: pageLockAnonVmaRead,
+    invalidVma: null,
+  };
+  return rmapWalk(sys, pfn, rwc, log);
+}

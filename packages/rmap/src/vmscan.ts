@@ -1,0 +1,243 @@
+/**
+ * Reclaim of one page — mm/vmscan.c (4.9 shrink_page_list / page_check_references; 6.12
+ * shrink_folio_list / folio_check_references), run by the current task (kswapd for the scenario's
+ * `reclaim`): look at the references, give an anonymous page a swap slot, unmap it everywhere with
+ * try_to_unmap, write it out if dirty, and free it.
+ *
+ * Choices where the kernel defers to later passes or devices the model lacks:
+ *  - writeback is synchronous: a dirty anonymous page is written to its swap slot, a dirty file page
+ *    to `mapping.disk` (where a later fault reads it back), and both are freed in the same pass
+ *    (4.9 kswapd would first leave a dirty file page to the flusher threads);
+ *  - shmem pages are unmapped but never swapped (shmem_writepage is not modelled): they stay in the
+ *    shmem cache and are activated, which is what both kernels do without swap.
+ */
+import {
+  type AddressSpace,
+  addToSwap,
+  deleteFromSwapCache,
+  getPage,
+  type MmSystem,
+  PAGE_MAPPING_FLAGS,
+  type Page,
+  PageAnon,
+  PageSwapCache,
+  PG_active,
+  PG_dirty,
+  PG_mlocked,
+  PG_referenced,
+  PG_swapbacked,
+  PG_unevictable,
+  pageMapped,
+  putPage,
+  tryToFreeSwap,
+  VM_EXEC,
+  VM_LOCKED,
+} from '@rmaplab/mm';
+import {
+  SWAP_AGAIN,
+  SWAP_FAIL,
+  SWAP_LZFREE,
+  SWAP_MLOCK,
+  SWAP_SUCCESS,
+  swapName,
+  TTU_BATCH_FLUSH,
+  TTU_UNMAP,
+} from './codes.js';
+import { trylockPageOf, unlockPageOf } from './page-lock.js';
+import { type PageReferencedResult, pageReferenced } from './page-referenced.js';
+import { newWalkLog, type WalkLog } from './rmap-walk.js';
+import { tryToUnmap } from './try-to-unmap.js';
+
+/** enum page_references — mm/vmscan.c */
+export type PageReferences =
+  | 'PAGEREF_RECLAIM'
+  | 'PAGEREF_RECLAIM_CLEAN'
+  | 'PAGEREF_KEEP'
+  | 'PAGEREF_ACTIVATE';
+
+/** Where reclaim left the page. */
+export type ReclaimOutcome = 'freed' | 'kept' | 'activated' | 'culled';
+
+/** What reclaiming one page did, step by step. */
+export interface ReclaimResult {
+  pfn: number;
+  outcome: ReclaimOutcome;
+  /** Why, in the kernel's words (the label shrink_page_list jumped to and its cause). */
+  reason: string;
+  /** page_check_references()'s verdict (null when references were ignored or not reached). */
+  references: PageReferences | null;
+  /** page_referenced()'s result, when it ran. */
+  referenced: PageReferencedResult | null;
+  /** The swap slot add_to_swap gave the page (0: none given). */
+  swapEntry: number;
+  /** try_to_unmap's SWAP_* result (null when it did not run). */
+  unmap: number | null;
+  /** Whether pageout() wrote the page. */
+  wrote: boolean;
+  /** The page_referenced and try_to_unmap walks. */
+  referencedLog: WalkLog;
+  unmapLog: WalkLog;
+}
+
+export interface ShrinkOptions {
+  /** shrink_folio_list(..., ignore_references) — 6.12's reclaim_pages() for MADV_PAGEOUT. */
+  ignoreReferences?: boolean;
+}
+
+/**
+ * page_check_references() — mm/vmscan.c (4.9; 6.12 folio_check_references): referenced PTEs keep
+ * or activate the page, VM_LOCKED lets try_to_unmap cull it (4.9) or activates it (6.12).
+ */
+function pageCheckReferences(sys: MmSystem, pfn: number, r: ReclaimResult): PageReferences {
+  const mem = sys.mem;
+  const is612 = sys.options.kernel === '6.12';
+  const ref = pageReferenced(sys, pfn, true, r.referencedLog);
+  r.referenced = ref;
+  const referencedPage = (mem.flags[pfn] & (1 << PG_referenced)) !== 0;
+  mem.flags[pfn] &= ~(1 << PG_referenced);
+  const swapBacked = (mem.flags[pfn] & (1 << PG_swapbacked)) !== 0;
+  if (ref.vmFlags & VM_LOCKED) return is612 ? 'PAGEREF_ACTIVATE' : 'PAGEREF_RECLAIM';
+  if (ref.referenced === -1) return 'PAGEREF_KEEP';
+  if (ref.referenced > 0) {
+    if (!is612 && swapBacked) return 'PAGEREF_ACTIVATE';
+    mem.flags[pfn] |= 1 << PG_referenced;
+    if (referencedPage || ref.referenced > 1) return 'PAGEREF_ACTIVATE';
+    if (ref.vmFlags & VM_EXEC && !swapBacked) return 'PAGEREF_ACTIVATE';
+    return 'PAGEREF_KEEP';
+  }
+  if (referencedPage && !swapBacked) return 'PAGEREF_RECLAIM_CLEAN';
+  return 'PAGEREF_RECLAIM';
+}
+
+/** page_mapping() is non-null: a page-cache page, or an anonymous page in the swap cache. */
+function hasMapping(sys: MmSystem, pfn: number): boolean {
+  const mem = sys.mem;
+  return (
+    PageSwapCache(mem, pfn) || ((mem.mappingTag[pfn] & PAGE_MAPPING_FLAGS) === 0 && mem.mapping[pfn] !== null)
+  );
+}
+
+/** pageout() — mm/vmscan.c, written through at once; false when the page cannot be written (shmem). */
+function pageout(sys: MmSystem, pfn: number): boolean {
+  const mem = sys.mem;
+  if (PageSwapCache(mem, pfn)) sys.swap.data.set(mem.private[pfn], mem.content[pfn]);
+  else if (mem.flags[pfn] & (1 << PG_swapbacked)) return false;
+  else (mem.mapping[pfn] as AddressSpace).disk.set(mem.index[pfn], mem.content[pfn]);
+  mem.flags[pfn] &= ~(1 << PG_dirty);
+  return true;
+}
+
+/**
+ * __remove_mapping() — mm/vmscan.c: only the cache's and reclaim's references may be left
+ * (page_ref_freeze(page, 2)); then the page leaves the swap cache or the page cache (a clean file
+ * page's data stays on disk).
+ */
+function removeMapping(sys: MmSystem, pfn: number): boolean {
+  const mem = sys.mem;
+  if (mem.refcount[pfn] !== 2 || mem.flags[pfn] & (1 << PG_dirty)) return false;
+  if (PageSwapCache(mem, pfn)) {
+    deleteFromSwapCache(sys, pfn);
+    return true;
+  }
+  const mapping = mem.mapping[pfn] as AddressSpace;
+  mapping.disk.set(mem.index[pfn], mem.content[pfn]);
+  mapping.pageTree.delete(mem.index[pfn]);
+  mem.refcount[pfn]--;
+  return true;
+}
+
+/**
+ * shrink_page_list() — mm/vmscan.c, for one isolated page. Returns the outcome and each step's
+ * result; the page is freed, or put back (active, inactive or unevictable).
+ */
+export function shrinkPage(sys: MmSystem, page: Page | number, opts: ShrinkOptions = {}): ReclaimResult {
+  const pfn = typeof page === 'number' ? page : page.pfn;
+  const mem = sys.mem;
+  if (!mem.isAllocated(pfn)) throw new Error(`reclaim: pfn ${pfn} is not an allocated page`);
+  const r: ReclaimResult = {
+    pfn,
+    outcome: 'kept',
+    reason: '',
+    references: null,
+    referenced: null,
+    swapEntry: 0,
+    unmap: null,
+    wrote: false,
+    referencedLog: newWalkLog(),
+    unmapLog: newWalkLog(),
+  };
+  getPage(sys, pfn); // isolate_lru_page()
+  if (!trylockPageOf(sys, pfn)) return putback(sys, r, 'kept', 'keep: trylock_page failed, the page is busy');
+  try {
+    [r.outcome, r.reason] = decide(sys, r, opts);
+  } finally {
+    if (r.outcome !== 'freed') unlockPageOf(sys, pfn);
+  }
+  return putback(sys, r, r.outcome, r.reason);
+}
+
+/** The body of shrink_page_list() with the page locked: where the page goes, and why. */
+function decide(sys: MmSystem, r: ReclaimResult, opts: ShrinkOptions): [ReclaimOutcome, string] {
+  const mem = sys.mem;
+  const pfn = r.pfn;
+  if (mem.flags[pfn] & (1 << PG_mlocked))
+    return verdict('culled', 'cull_mlocked: page_evictable() is false (PG_mlocked)');
+  if (!opts.ignoreReferences) {
+    r.references = pageCheckReferences(sys, pfn, r);
+    if (r.references === 'PAGEREF_ACTIVATE')
+      return verdict('activated', 'activate_locked: page_check_references() says the page is in use');
+    if (r.references === 'PAGEREF_KEEP')
+      return verdict('kept', 'keep_locked: page_check_references() says look again later');
+  }
+  if (PageAnon(mem, pfn) && !PageSwapCache(mem, pfn)) {
+    if (!addToSwap(sys, pfn))
+      return verdict('activated', 'activate_locked: add_to_swap() found no swap space');
+    r.swapEntry = mem.private[pfn];
+  }
+  if (pageMapped(mem, pfn) && hasMapping(sys, pfn)) {
+    r.unmap = tryToUnmap(sys, pfn, TTU_UNMAP | TTU_BATCH_FLUSH, r.unmapLog);
+    const why = `try_to_unmap() returned ${swapName(r.unmap)}`;
+    if (r.unmap === SWAP_FAIL) return verdict('activated', `activate_locked: ${why}`);
+    if (r.unmap === SWAP_AGAIN) return verdict('kept', `keep_locked: ${why}`);
+    if (r.unmap === SWAP_MLOCK) {
+      if (PageSwapCache(mem, pfn)) tryToFreeSwap(sys, pfn);
+      return verdict('culled', `cull_mlocked: ${why}`);
+    }
+    if (r.unmap !== SWAP_SUCCESS && r.unmap !== SWAP_LZFREE) throw new Error(why);
+  }
+  if (mem.flags[pfn] & (1 << PG_dirty)) {
+    if (r.references === 'PAGEREF_RECLAIM_CLEAN')
+      return verdict('kept', 'keep_locked: dirty, and page_check_references() allows only clean pages');
+    if (!pageout(sys, pfn))
+      return verdict('activated', 'activate_locked: pageout() of a shmem page (shmem swap is not modelled)');
+    r.wrote = true;
+  }
+  if (!hasMapping(sys, pfn) || !removeMapping(sys, pfn))
+    return verdict('kept', 'keep_locked: __remove_mapping() failed (other references to the page)');
+  unlockPageOf(sys, pfn);
+  return verdict(
+    'freed',
+    PageAnon(mem, pfn)
+      ? 'free_it: the data is in swap, the page is freed'
+      : 'free_it: dropped from the page cache',
+  );
+}
+
+/** One of shrink_page_list()'s exits: where the page goes and the reason. */
+function verdict(outcome: ReclaimOutcome, reason: string): [ReclaimOutcome, string] {
+  return [outcome, reason];
+}
+
+/** putback_lru_page() or free: drop reclaim's isolation reference and file the page. */
+function putback(sys: MmSystem, r: ReclaimResult, outcome: ReclaimOutcome, reason: string): ReclaimResult {
+  const mem = sys.mem;
+  const pfn = r.pfn;
+  r.outcome = outcome;
+  r.reason = reason;
+  if (outcome === 'activated') mem.flags[pfn] |= 1 << PG_active;
+  if (outcome === 'culled') mem.flags[pfn] |= 1 << PG_unevictable;
+  putPage(sys, pfn);
+  if (sys.tracing)
+    sys.trace('shrink_page_list', `pfn ${pfn}: ${outcome} (${reason})`, { pfn, result: outcome });
+  return r;
+}
