@@ -296,8 +296,8 @@ export class IntervalTree<V> {
   }
 
   /**
-   * `interval_tree_for_each()`-style loop as an iterator: the nodes intersecting `[start, last]` in
-   * tree order, via {@link iterFirst} / {@link iterNext}.
+   * `vma_interval_tree_foreach()` / `anon_vma_interval_tree_foreach()` — include/linux/mm.h — as an
+   * iterator: the nodes intersecting `[start, last]` in tree order, via {@link iterFirst} / {@link iterNext}.
    */
   overlapping(start: number, last: number): IterableIterator<IntervalNode<V>> {
     return new OverlapIterator(this, start, last, this.iterFirst(start, last));
