@@ -28,21 +28,6 @@ import type { Mm, VmArea } from './types.js';
 export type MadviseAdvice = 'dontneed' | 'pageout' | 'cold' | 'mergeable' | 'unmergeable';
 
 /**
- * ksm_madvise() — mm/ksm.c: the vm_flags that [start, end) of `vma` gets for MADV_MERGEABLE or
- * MADV_UNMERGEABLE (the latter unmerges the KSM pages of the range first). The one place where
- * madvise and mremap reach KSM (ksm.ts).
- */
-export function ksmMadviseFlags(
-  sys: MmSystem,
-  vma: VmArea,
-  start: number,
-  end: number,
-  advice: 'mergeable' | 'unmergeable',
-): number {
-  return ksmMadvise(sys, vma, start, end, advice);
-}
-
-/**
  * madvise_behavior() — mm/madvise.c (4.9), for the advices that change vm_flags: the range gets the
  * new flags (merge or split, as mprotect does). Returns the VMA that covers the range.
  */
@@ -54,7 +39,7 @@ function madviseBehavior(
   end: number,
   advice: 'mergeable' | 'unmergeable',
 ): VmArea {
-  const newFlags = ksmMadviseFlags(sys, vma, start, end, advice);
+  const newFlags = ksmMadvise(sys, vma, start, end, advice);
   if (newFlags === vma.vmFlags) return vma;
   return vmaModifyFlags(sys, vma, prev, start, end, newFlags);
 }

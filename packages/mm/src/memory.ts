@@ -411,6 +411,17 @@ export function tryToFreeSwap(sys: MmSystem, pfn: number): boolean {
 }
 
 /**
+ * free_swap_cache() — mm/swap_state.c, from the unmap batch (free_pages_and_swap_cache): a swap-cache
+ * page that just lost its last mapping gives up its swap copy when no swap PTE needs it, so that
+ * unmapping a swapped-in page leaves no swap slot behind.
+ */
+function freeSwapCache(sys: MmSystem, pfn: number): void {
+  const flags = sys.mem.flags[pfn];
+  if (flags & (1 << PG_swapcache) && sys.mem.mapcount[pfn] < 0 && !(flags & (1 << PG_locked)))
+    tryToFreeSwap(sys, pfn);
+}
+
+/**
  * munlock_vma_page() — mm/mlock.c: clear PG_mlocked; if other PTEs map the page, try_to_munlock()
  * (installed by @rmaplab/rmap) re-mlocks it when one of them is in a VM_LOCKED VMA.
  */
@@ -472,6 +483,7 @@ export function zapPageRange(sys: MmSystem, mm: Mm, vma: VmArea, start: number, 
         }
         mm.rss[counter]--;
         pageRemoveRmap(sys, pfn);
+        freeSwapCache(sys, pfn);
         putPage(sys, pfn);
       } else if (bits & PTE_SWAP) {
         mm.rss.swap--;

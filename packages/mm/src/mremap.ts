@@ -16,7 +16,7 @@ import {
   VM_PFNMAP,
 } from './constants.js';
 import { KernelError } from './errors.js';
-import { ksmMadviseFlags } from './madvise.js';
+import { ksmMadvise } from './ksm.js';
 import { setPte } from './memory.js';
 import { mmPopulate } from './mlock.js';
 import {
@@ -205,7 +205,7 @@ export function moveVma(
 ): boolean {
   const mm = vma.vmMm;
   const vmFlags = vma.vmFlags;
-  if (vmFlags & VM_MERGEABLE) ksmMadviseFlags(sys, vma, oldAddr, oldAddr + oldLen, 'unmergeable');
+  if (vmFlags & VM_MERGEABLE) ksmMadvise(sys, vma, oldAddr, oldAddr + oldLen, 'unmergeable');
   const newPgoff = vma.vmPgoff + (oldAddr - vma.vmStart) / PAGE_SIZE;
   const c = copyVma(sys, vma, newAddr, newLen, newPgoff);
   movePageTables(sys, c.vma, oldAddr, c.newVma, newAddr, oldLen, c.needRmapLocks);

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { KernelError, PG_referenced, PTE_SWAP, PTE_YOUNG, readPte, sysMadvise } from '../src/index.js';
+import {
+  KernelError,
+  PG_referenced,
+  PTE_SWAP,
+  PTE_YOUNG,
+  readPte,
+  sysMadvise,
+  VM_MERGEABLE,
+} from '../src/index.js';
 import { World } from './helpers.js';
 import { installTestReclaim, madvise, mlock } from './ops.js';
 
@@ -125,5 +133,24 @@ describe('madvise', () => {
     w.munmap('A', 'h', 1, 1);
     expect(errno(() => sysMadvise(w.sys, w.mm('A'), w.addr('h', 0), 3 * 4096, 'dontneed'))).toBe('ENOMEM');
     expect(w.pfn('A', 'h', 0)).toBeGreaterThan(0);
+  });
+
+  it('MADV_MERGEABLE / UNMERGEABLE set and clear VM_MERGEABLE on the range (split and merge back)', () => {
+    const w = new World();
+    w.spawn('A');
+    w.mmap('A', 'h', 6);
+    w.write('A', 'h', 0);
+    sysMadvise(w.sys, w.mm('A'), w.addr('h', 2), 2 * 4096, 'mergeable');
+    w.step();
+    expect(w.mm('A').mapCount).toBe(3);
+    expect(w.vma('A', 'h', 2).vmFlags & VM_MERGEABLE).not.toBe(0); // bit 31: negative as an int32
+    expect(w.vma('A', 'h', 0).vmFlags & VM_MERGEABLE).toBe(0);
+    madvise(w, 'A', 'h', 'unmergeable');
+    expect(w.mm('A').mapCount).toBe(1);
+    expect(w.vma('A', 'h').vmFlags & VM_MERGEABLE).toBe(0);
+    // Shared mappings ignore the advice (ksm_madvise leaves their flags alone).
+    w.mmap('A', 's', 2, 'anon', true);
+    madvise(w, 'A', 's', 'mergeable');
+    expect(w.vma('A', 's').vmFlags & VM_MERGEABLE).toBe(0);
   });
 });
