@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PageAnon, PG_swapbacked, PTE_WRITE, pageAnonVma, readPte } from '../src/index.js';
-import { World } from './helpers.js';
+import { PageAnon, PageSwapCache, PG_swapbacked, PTE_WRITE, pageAnonVma, readPte } from '../src/index.js';
+import { swapOutPage, World } from './helpers.js';
 
 describe('anonymous memory (kernel-rmap.md §7.1–7.4)', () => {
   it('a write fault gives the VMA a new root anon_vma of degree 2 and an exclusive page', () => {
@@ -103,6 +103,71 @@ describe('anonymous memory (kernel-rmap.md §7.1–7.4)', () => {
     w.exit('C');
     expect(avP.freed).toBe(true);
     expect(w.sys.anonVmas.size).toBe(0);
+    expect(w.sys.mem.allocated).toBe(0);
+  });
+});
+
+describe('swap (reclaim done by hand: helpers.swapOutPage)', () => {
+  it('a read swap-in maps the page read-only under the root anon_vma; the swap copy stays while mapped', () => {
+    const w = new World();
+    w.spawn('P');
+    w.mmap('P', 'h', 1);
+    w.write('P', 'h', 0);
+    w.fork('P', 'C');
+    w.write('C', 'h', 0); // C's own page, mapping AV(C)
+    const avP = w.vma('P', 'h').anonVma!;
+    const pfn = w.pfn('C', 'h', 0);
+    expect(pageAnonVma(w.sys.mem, pfn)).toBe(w.vma('C', 'h').anonVma);
+    expect(swapOutPage(w.sys, pfn, true)).toBe(true);
+    w.step();
+    expect(w.sys.mem.isAllocated(pfn)).toBe(false);
+    expect(w.mm('C').rss.swap).toBe(1);
+    w.read('C', 'h', 0);
+    const back = w.pfn('C', 'h', 0);
+    expect(pageAnonVma(w.sys.mem, back)).toBe(avP); // not exclusive: the root
+    expect(readPte(w.mm('C'), w.addr('h', 0)).bits & PTE_WRITE).toBe(0);
+    expect(PageSwapCache(w.sys.mem, back)).toBe(true);
+    expect(w.sys.swap.inUse).toBe(1);
+    w.exit('C'); // free_swap_cache: the last unmap drops the swap copy too
+    expect(w.sys.swap.inUse).toBe(0);
+    expect(w.sys.mem.isAllocated(back)).toBe(false);
+  });
+
+  it('a write swap-in of a page only we use reuses it exclusively and frees the swap slot', () => {
+    const w = new World();
+    w.spawn('P');
+    w.mmap('P', 'h', 1);
+    w.write('P', 'h', 0);
+    const av = w.vma('P', 'h').anonVma!;
+    swapOutPage(w.sys, w.pfn('P', 'h', 0), false); // still in the swap cache
+    w.step();
+    w.write('P', 'h', 0);
+    const pfn = w.pfn('P', 'h', 0);
+    expect(pageAnonVma(w.sys.mem, pfn)).toBe(av);
+    expect(readPte(w.mm('P'), w.addr('h', 0)).bits & PTE_WRITE).not.toBe(0);
+    expect(PageSwapCache(w.sys.mem, pfn)).toBe(false);
+    expect(w.sys.swap.inUse).toBe(0);
+  });
+
+  it('fork duplicates a swap entry; each process faults its own use of it back in', () => {
+    const w = new World();
+    w.spawn('P');
+    w.mmap('P', 'h', 1);
+    w.write('P', 'h', 0);
+    swapOutPage(w.sys, w.pfn('P', 'h', 0), true);
+    w.step();
+    w.fork('P', 'C');
+    const entry = readPte(w.mm('C'), w.addr('h', 0)).pfn;
+    expect(w.sys.swap.swapMap.get(entry)).toBe(2);
+    w.read('P', 'h', 0);
+    w.read('C', 'h', 0);
+    expect(w.pfn('C', 'h', 0)).toBe(w.pfn('P', 'h', 0)); // found in the swap cache
+    expect(w.sys.mem.mapcount[w.pfn('P', 'h', 0)] + 1).toBe(2);
+    w.write('C', 'h', 0); // mapped twice: copied
+    expect(w.pfn('C', 'h', 0)).not.toBe(w.pfn('P', 'h', 0));
+    w.exit('P');
+    w.exit('C');
+    expect(w.sys.swap.inUse).toBe(0);
     expect(w.sys.mem.allocated).toBe(0);
   });
 });

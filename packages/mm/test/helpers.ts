@@ -1,6 +1,8 @@
 import { expect } from 'vitest';
 import {
+  addToSwap,
   checkInvariants,
+  deleteFromSwapCache,
   MAP_PRIVATE,
   MAP_SHARED,
   type Mm,
@@ -8,14 +10,22 @@ import {
   MmSystem,
   openFile,
   PAGE_MAPPING_ANON,
+  PAGE_MAPPING_FLAGS,
   PAGE_SIZE,
+  PG_dirty,
   PG_swapbacked,
+  PG_swapcache,
   PROT_READ,
   PROT_WRITE,
+  PTE_DIRTY,
+  PTE_PRESENT,
   PTE_SPECIAL,
   PTE_SWAP,
   PTRS_PER_PTE,
+  pageRemoveRmap,
+  putPage,
   readPte,
+  setPte,
   sysExit,
   sysFork,
   sysMmap,
@@ -126,4 +136,34 @@ export function rssFromPtes(sys: MmSystem, mm: Mm): Mm['rss'] {
       else rss.file++;
     }
   return rss;
+}
+
+/**
+ * What reclaim does to an anonymous page, by brute force instead of an rmap walk (which lives in
+ * @rmaplab/rmap): add_to_swap(), then try_to_unmap_one() on every PTE of every mm that maps it
+ * (each becomes a swap entry holding one swap_map reference), then, when `reclaim`, the page leaves
+ * the swap cache and is freed (__remove_mapping). Returns false, changing nothing, for a page that
+ * is not an ordinary anonymous page or when swap is full.
+ */
+export function swapOutPage(sys: MmSystem, pfn: number, reclaim: boolean): boolean {
+  const mem = sys.mem;
+  if (pfn === 0 || (mem.mappingTag[pfn] & PAGE_MAPPING_FLAGS) !== PAGE_MAPPING_ANON) return false;
+  if (mem.flags[pfn] & (1 << PG_swapcache)) return false;
+  if (!addToSwap(sys, pfn)) return false;
+  const entry = mem.private[pfn];
+  for (const mm of sys.mms)
+    for (const t of mm.pgd.allTables())
+      for (let i = 0; i < PTRS_PER_PTE; i++) {
+        const bits = t.bits[i];
+        if (!(bits & PTE_PRESENT) || bits & PTE_SPECIAL || t.pfn[i] !== pfn) continue;
+        if (bits & PTE_DIRTY) mem.flags[pfn] |= 1 << PG_dirty;
+        setPte(t, i, entry, PTE_SWAP);
+        sys.swap.swapDuplicate(entry);
+        mm.rss.anon--;
+        mm.rss.swap++;
+        pageRemoveRmap(sys, pfn);
+        putPage(sys, pfn);
+      }
+  if (reclaim && mem.mapcount[pfn] === -1 && mem.refcount[pfn] === 1) deleteFromSwapCache(sys, pfn);
+  return true;
 }

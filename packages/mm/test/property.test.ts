@@ -18,13 +18,15 @@ import {
   PAGE_SIZE,
   PROT_READ,
   PROT_WRITE,
+  PTE_PRESENT,
+  readPte,
   sysExit,
   sysFork,
   sysMmap,
   sysMunmap,
   userAccess,
 } from '../src/index.js';
-import { rssFromPtes } from './helpers.js';
+import { rssFromPtes, swapOutPage } from './helpers.js';
 
 /** Every mapping lands in one small window, so that VMAs overlap, merge and split. */
 const BASE = 0x10000000000;
@@ -50,7 +52,8 @@ type Cmd =
   | { op: 'access'; p: number; vma: number; page: number; write: boolean }
   | { op: 'fork'; p: number }
   | { op: 'exit'; p: number }
-  | { op: 'munmap'; p: number; page: number; pages: number };
+  | { op: 'munmap'; p: number; page: number; pages: number }
+  | { op: 'swapout'; p: number; vma: number; page: number; reclaim: boolean };
 
 const proc = fc.nat(MAX_PROCS - 1);
 const page = fc.nat(WINDOW - 1);
@@ -90,7 +93,25 @@ const cmd: fc.Arbitrary<Cmd> = fc.oneof(
       pages: fc.integer({ min: 1, max: 10 }),
     }),
   },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constant('swapout' as const),
+      p: proc,
+      vma: fc.nat(7),
+      page,
+      reclaim: fc.boolean(),
+    }),
+  },
 );
+
+/** A page of one of the process's VMAs (so that most accesses hit something), or -1. */
+function aim(mm: Mm, vma: number, page: number): number {
+  const vmas = [...mm.vmas()];
+  if (!vmas.length) return -1;
+  const v = vmas[vma % vmas.length];
+  return v.vmStart + (page % v.pages) * PAGE_SIZE;
+}
 
 /** Runs commands on a fresh system; the live processes are kept in creation order. */
 class Run {
@@ -126,12 +147,10 @@ class Run {
         return;
       }
       case 'access': {
-        // Aim at a page of one of the process's VMAs, so that most accesses fault something in.
-        const vmas = [...mm.vmas()];
-        if (!vmas.length) return;
-        const vma = vmas[c.vma % vmas.length];
+        const addr = aim(mm, c.vma, c.page);
+        if (addr < 0) return;
         try {
-          userAccess(sys, mm, vma.vmStart + (c.page % vma.pages) * PAGE_SIZE, c.write);
+          userAccess(sys, mm, addr, c.write);
         } catch (e) {
           // A fault the process would die of: a write to a read-only VMA, or beyond the end of the file.
           if (!(e instanceof KernelError) || (e.errno !== 'SIGSEGV' && e.errno !== 'SIGBUS')) throw e;
@@ -148,6 +167,13 @@ class Run {
       case 'munmap':
         sysMunmap(sys, mm, BASE + c.page * PAGE_SIZE, c.pages * PAGE_SIZE);
         return;
+      case 'swapout': {
+        const addr = aim(mm, c.vma, c.page);
+        if (addr < 0) return;
+        const pte = readPte(mm, addr);
+        if (pte.bits & PTE_PRESENT) swapOutPage(sys, pte.pfn, c.reclaim);
+        return;
+      }
     }
   }
   /** Exit every process, then nothing but the regular files' page cache may be left. */
@@ -186,9 +212,9 @@ describe.each<KernelVersion>(['4.9', '6.12'])('random operation sequences (kerne
       fc.property(fc.array(cmd, { minLength: 1, maxLength: 40, size: 'max' }), (cmds) =>
         runAll(kernel, cmds),
       ),
-      { numRuns: 1500 },
+      { numRuns: 1000 },
     );
-  });
+  }, 60_000);
 
   it('fork-heavy sequences (deep families, exits in the middle) keep every invariant', () => {
     const forky = fc.oneof(
@@ -200,7 +226,7 @@ describe.each<KernelVersion>(['4.9', '6.12'])('random operation sequences (kerne
       fc.property(fc.array(forky, { minLength: 1, maxLength: 60, size: 'max' }), (cmds) =>
         runAll(kernel, cmds),
       ),
-      { numRuns: 500 },
+      { numRuns: 400 },
     );
-  });
+  }, 60_000);
 });
