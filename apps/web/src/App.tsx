@@ -334,8 +334,7 @@ export function App() {
                   {session.steps.slice(0, at).map((s) => (
                     <li key={s.step} value={s.step} className={s === snap ? 'current' : undefined}>
                       <code>{s.source}</code>
-                      {s.report !== undefined && <pre>{JSON.stringify(s.report, null, 1)}</pre>}
-                      {s.observationJson && <pre>{s.observationJson}</pre>}
+                      {s.output && <pre>{s.output}</pre>}
                     </li>
                   ))}
                 </ol>

@@ -100,10 +100,20 @@ describe('layoutGraph', () => {
 describe('summaryOf', () => {
   it('shows at most two known fields of the kind, skipping empty ones', () => {
     expect(
-      summaryOf({ id: 'page:3', kind: 'page', label: 'pfn 3', fields: { mapcount: 2, flags: 'anon', x: 1 } }),
-    ).toEqual(['mapcount=2', 'flags=anon']);
+      summaryOf({
+        id: 'page:3',
+        kind: 'page',
+        label: 'pfn 3',
+        fields: { _mapcount: 1, flags: 'anon', x: 1 },
+      }),
+    ).toEqual(['_mapcount=1', 'flags=anon']);
     expect(
-      summaryOf({ id: 'vma:1', kind: 'vma', label: '', fields: { range: null, pgoff: 0, flags: 'rw' } }),
-    ).toEqual(['pgoff=0', 'flags=rw']);
+      summaryOf({
+        id: 'vma:1',
+        kind: 'vma',
+        label: '',
+        fields: { vm_start: null, vm_pgoff: 0, vm_flags: 'rd wr' },
+      }),
+    ).toEqual(['vm_pgoff=0', 'vm_flags=rd wr']);
   });
 });

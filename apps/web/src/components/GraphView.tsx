@@ -6,8 +6,10 @@ import {
   Background,
   Controls,
   type Edge,
+  Handle,
   type Node,
   type NodeProps,
+  Position,
   ReactFlow,
   ReactFlowProvider,
   useReactFlow,
@@ -31,6 +33,8 @@ type KernelNode = Node<KernelNodeData, 'kernel'>;
 const KernelObject = memo(function KernelObject({ data }: NodeProps<KernelNode>) {
   return (
     <div className="kobj-body" title={`${data.kind} ${data.label}`}>
+      <Handle type="target" position={Position.Left} isConnectable={false} />
+      <Handle type="source" position={Position.Right} isConnectable={false} />
       <div className="kobj-kind">{data.kind.replace('_', ' ')}</div>
       <div className="kobj-label">{data.label}</div>
       {data.summary.map((s) => (
@@ -121,7 +125,8 @@ function Flow({ graph, walk, selected, onSelect, onRendered }: GraphViewProps) {
       source: e.from,
       target: e.to,
       className: `edge-${e.kind}${hot.has(e.from) && hot.has(e.to) ? ' edge-walk' : ''}`,
-      ...(e.label ? { label: e.label } : {}),
+      // Only the i_mmap order is worth a label on the canvas; PTE labels (hundreds) are in the inspector.
+      ...(e.label && e.kind === 'i_mmap' ? { label: e.label } : {}),
     }));
   }, [graph, walk]);
 
@@ -132,10 +137,19 @@ function Flow({ graph, walk, selected, onSelect, onRendered }: GraphViewProps) {
     fitView({ padding: 0.08, duration: 0 });
   }, [count, fitView]);
 
+  // Report once the frame with the new graph has been painted: xyflow draws edges after measuring
+  // the nodes (one more frame), and a timeout after the second frame runs after its paint.
   useEffect(() => {
     if (!onRendered) return;
-    const id = requestAnimationFrame(() => onRendered(graph.nodes.length, layoutMs.current));
-    return () => cancelAnimationFrame(id);
+    let id = requestAnimationFrame(() => {
+      id = requestAnimationFrame(() => {
+        id = window.setTimeout(() => onRendered(graph.nodes.length, layoutMs.current), 0);
+      });
+    });
+    return () => {
+      cancelAnimationFrame(id);
+      clearTimeout(id);
+    };
   }, [graph, onRendered]);
 
   return (

@@ -14,19 +14,19 @@ export function StepControls({ cursor, count, playing, onCursor, onPlay, current
   return (
     <div className="step-controls" data-testid="step-controls">
       <button type="button" onClick={() => go(0)} title="first (Home)">
-        ⏮
+        «
       </button>
       <button type="button" onClick={() => go(cursor - 1)} title="previous (←)" data-testid="prev">
         ◀
       </button>
       <button type="button" onClick={onPlay} title="play / pause (space)" data-testid="play">
-        {playing ? '⏸' : '⏵'}
+        {playing ? 'pause' : 'play'}
       </button>
       <button type="button" onClick={() => go(cursor + 1)} title="next (→)" data-testid="next">
         ▶
       </button>
       <button type="button" onClick={() => go(count)} title="last (End)">
-        ⏭
+        »
       </button>
       <input
         type="range"

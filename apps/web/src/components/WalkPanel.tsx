@@ -29,7 +29,7 @@ export function WalkPanel({ events, cursor, onCursor, walk }: WalkPanelProps) {
       <div className="walk-events">
         <div className="walk-toolbar">
           <button type="button" onClick={() => onCursor(0)} title="first event">
-            ⏮
+            «
           </button>
           <button type="button" onClick={() => onCursor(Math.max(0, cursor - 1))} title="previous event (,)">
             ◀
@@ -45,7 +45,7 @@ export function WalkPanel({ events, cursor, onCursor, walk }: WalkPanelProps) {
             ▶
           </button>
           <button type="button" onClick={() => onCursor(events.length - 1)} title="last event">
-            ⏭
+            »
           </button>
         </div>
         {walk && walk.visited.length > 0 && (

@@ -136,14 +136,14 @@ export function layoutGraph(g: GraphData): Layout {
 
 /** The one or two fields a node box shows under its label, by kind; the inspector shows them all. */
 const SUMMARY: Readonly<Record<string, readonly string[]>> = {
-  process: ['pid', 'mapCount', 'rss'],
-  vma: ['range', 'pgoff', 'flags'],
-  avc: ['anonVma', 'vma'],
-  anon_vma: ['refcount', 'degree', 'numChildren', 'numActiveVmas'],
-  address_space: ['nrpages', 'iMmap'],
-  page: ['mapcount', 'flags'],
-  stable_node: ['kpfn', 'rmapItems'],
-  rmap_item: ['address', 'mm'],
+  process: ['pid', 'map_count'],
+  vma: ['vm_start', 'vm_pgoff', 'vm_flags'],
+  avc: ['anon_vma', 'start'],
+  anon_vma: ['refcount', 'degree', 'num_children', 'num_active_vmas'],
+  address_space: ['i_mmap', 'nrpages'],
+  page: ['_mapcount', 'flags', 'mapping'],
+  stable_node: ['kpfn', 'hlist'],
+  rmap_item: ['address', 'anon_vma'],
 };
 
 /** Up to two `name=value` summaries for a node box. */

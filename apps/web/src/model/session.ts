@@ -6,10 +6,12 @@
  */
 import type { TraceEvent } from '@rmaplab/mm';
 import {
-  buildGraph,
+  buildStateGraph,
+  formatObservation,
   iterateScenario,
   type Limits,
   type Observation,
+  type OpReport,
   observationJson,
   ScenarioError,
   ScenarioRunner,
@@ -43,8 +45,10 @@ export interface Snapshot {
   observation?: Observation;
   /** The observation exactly as `rmaplab --json` prints it. */
   observationJson?: string;
-  /** The operation report of walk/unmap/reclaim/referenced/migrate/mkclean/ksm, as data. */
-  report?: unknown;
+  /** The operation report of walk/unmap/reclaim/referenced/migrate/mkclean/ksm. */
+  report?: OpReport;
+  /** What the CLI prints for this step (observation table, report lines); '' when it prints nothing. */
+  output: string;
   /** The state after this step; null when it has more objects than the graph limit. */
   graph: GraphData | null;
   /** Objects in the state (also when the graph is not kept). */
@@ -84,7 +88,8 @@ function lineAt(text: string, line: number): { column: number; endColumn: number
 
 export function runSession(text: string, limits: SessionLimits = DEFAULT_SESSION_LIMITS): Session {
   const runner = new ScenarioRunner({ trace: true, limits: limits.runner });
-  const session: Session = { initial: buildGraph(runner), steps: [], problem: null };
+  const graphOf = () => buildStateGraph(runner.sys, runner.procs.values());
+  const session: Session = { initial: graphOf(), steps: [], problem: null };
   let reportsSeen = 0;
   let line = 1;
   try {
@@ -101,7 +106,7 @@ export function runSession(text: string, limits: SessionLimits = DEFAULT_SESSION
         break;
       }
       const r = runner.exec(st);
-      const graph = buildGraph(runner);
+      const graph = graphOf();
       const reports = runner.sys.locks.reports;
       session.steps.push({
         step: st.step,
@@ -113,6 +118,7 @@ export function runSession(text: string, limits: SessionLimits = DEFAULT_SESSION
           ? { observation: r.observation, observationJson: observationJson(r.observation) }
           : {}),
         ...(r.report !== undefined ? { report: r.report } : {}),
+        output: outputOf(r.observation, r.report),
         graph: graph.nodes.length <= limits.graphNodes ? graph : null,
         graphSize: graph.nodes.length,
         lockReports: reports.slice(reportsSeen).map((rep) => rep.message),
@@ -143,6 +149,20 @@ export function runSession(text: string, limits: SessionLimits = DEFAULT_SESSION
     }
   }
   return session;
+}
+
+/** The human lines of a step: the CLI's observation table, or the operation's result and visits. */
+export function outputOf(obs: Observation | undefined, report: OpReport | undefined): string {
+  const out: string[] = [];
+  if (obs) out.push(formatObservation(obs));
+  if (report) {
+    out.push(`${report.op}${report.pfn !== undefined ? ` pfn ${report.pfn}` : ''}: ${report.result}`);
+    report.visits.forEach((v, i) => {
+      out.push(`  ${i + 1}. vma ${v.vma} at ${v.where} (0x${v.address.toString(16)}): ${v.result}`);
+    });
+    for (const d of report.details) out.push(`  ${d}`);
+  }
+  return out.join('\n');
 }
 
 /** The `set kernel` value the scenario ends with ('4.9' when it never sets one). */
