@@ -1,0 +1,202 @@
+/**
+ * `rmaplab verify`: one scenario run in the model and on the running kernel, every observation
+ * compared (compare.ts), and whether both runs stopped at the same statement.
+ */
+import { parseScenario, type Statement } from '@rmaplab/scenario';
+import { compareObservations, type Difference, formatDifference } from './compare.js';
+import { checkKernelAccess, type HelperOptions, type KernelRun, runOnKernel } from './kernel.js';
+import { isSimulatorOnly, type ModelRun, runOnModel } from './model.js';
+import { type KernelSettings, readKernelSettings, settingLines } from './settings.js';
+
+export interface VerifyOptions extends HelperOptions {
+  /** `auto`: the model runs with the kernel's own settings; `scenario` (default): with the scenario's `set` lines. */
+  kernelOptions?: 'auto' | 'scenario';
+  /** Run the model's invariant checker after every statement. */
+  check?: boolean;
+  /** The settings `auto` applies (default: read from this machine). */
+  settings?: KernelSettings;
+}
+
+/** A statement that verify did not run on either side, or ran on one side only. */
+export interface SkippedStatement {
+  line: number;
+  text: string;
+}
+
+/** The comparison of one `observe`. */
+export interface StepComparison {
+  step: number;
+  line: number;
+  differences: Difference[];
+  /** Set when one side stopped before this step: which one. */
+  missing?: 'kernel' | 'model' | 'both';
+}
+
+export interface RunEnd {
+  line?: number;
+  message: string;
+}
+
+export interface VerifyReport {
+  /** Under `auto`: the settings applied to the model. */
+  settings?: KernelSettings;
+  /** Simulator-only statements, left out on both sides. */
+  skipped: SkippedStatement[];
+  /** Under `auto`: the scenario's own `set` lines, not applied to the model. */
+  overridden: SkippedStatement[];
+  steps: StepComparison[];
+  kernelError?: RunEnd;
+  modelError?: RunEnd;
+  /** The helper's remarks (e.g. `set` lines it cannot honour). */
+  kernelNotes: string[];
+  /** Every observation equal, and both sides ran to the end or stopped at the same statement. */
+  equal: boolean;
+}
+
+/** `--strict` and the scenario has simulator-only statements: nothing was run. */
+export class VerifyRefused extends Error {
+  constructor(readonly statements: SkippedStatement[]) {
+    super(
+      `the scenario has statements only the simulator offers (refused with --strict): ${statements
+        .map((s) => `line ${s.line} \`${s.text}\``)
+        .join(', ')}`,
+    );
+    this.name = 'VerifyRefused';
+  }
+}
+
+function sourceText(st: Statement): SkippedStatement {
+  return { line: st.span.line, text: st.text.replace(/\s*#.*$/, '') };
+}
+
+/** Whether running `statements` needs /sys/kernel/mm/ksm. */
+export function usesKsm(statements: readonly Statement[]): boolean {
+  return statements.some(
+    (st) =>
+      st.op === 'ksm' || (st.op === 'madvise' && (st.advice === 'mergeable' || st.advice === 'unmergeable')),
+  );
+}
+
+/**
+ * Verify one scenario. Throws ScenarioError for a scenario that does not parse,
+ * KernelUnavailable when this machine cannot be read, VerifyRefused under `strict`.
+ */
+export async function verifyScenario(text: string, opts: VerifyOptions = {}): Promise<VerifyReport> {
+  const statements = parseScenario(text);
+  const skipped = statements.filter(isSimulatorOnly).map(sourceText);
+  if (opts.strict && skipped.length) throw new VerifyRefused(skipped);
+  checkKernelAccess(usesKsm(statements));
+  const settings = opts.kernelOptions === 'auto' ? (opts.settings ?? readKernelSettings()) : undefined;
+  const kernelRun = runOnKernel(text, opts);
+  // The model runs while the helper does (KSM scans on the kernel side take seconds).
+  const modelRun = runOnModel(statements, { settings: settings?.sets, check: opts.check });
+  return compareRuns(statements, await kernelRun, modelRun, settings, skipped);
+}
+
+/** The report for two finished runs of `statements`. */
+export function compareRuns(
+  statements: readonly Statement[],
+  kernel: KernelRun,
+  model: ModelRun,
+  settings: KernelSettings | undefined,
+  skipped: SkippedStatement[] = statements.filter(isSimulatorOnly).map(sourceText),
+): VerifyReport {
+  const k = new Map(kernel.observations.map((o) => [o.step, o]));
+  const m = new Map(model.observations.map((o) => [o.step, o]));
+  const steps: StepComparison[] = [];
+  for (const st of statements) {
+    if (st.op !== 'observe') continue;
+    const ko = k.get(st.step);
+    const mo = m.get(st.step);
+    const cmp: StepComparison = { step: st.step, line: st.span.line, differences: [] };
+    if (ko && mo) cmp.differences = compareObservations(ko, mo);
+    else cmp.missing = !ko && !mo ? 'both' : !ko ? 'kernel' : 'model';
+    steps.push(cmp);
+  }
+  const report: VerifyReport = {
+    skipped,
+    overridden: settings ? statements.filter((st) => st.op === 'set').map(sourceText) : [],
+    steps,
+    // Skipped statements are listed by verify itself, and under `auto` so are the `set` lines.
+    kernelNotes: kernel.notes.filter(
+      (n) => !/skipping simulator-only statement/.test(n) && !(settings && /is not honoured/.test(n)),
+    ),
+    equal: false,
+  };
+  if (settings) report.settings = settings;
+  if (kernel.error) report.kernelError = kernel.error;
+  if (model.error) report.modelError = model.error;
+  report.equal =
+    sameEnd(report) &&
+    steps.every((s) => s.differences.length === 0 && s.missing !== 'kernel' && s.missing !== 'model');
+  return report;
+}
+
+/** Both ran to the end, or both stopped at the same statement. */
+function sameEnd(r: VerifyReport): boolean {
+  if (!r.kernelError || !r.modelError) return !r.kernelError && !r.modelError;
+  return r.kernelError.line !== undefined && r.kernelError.line === r.modelError.line;
+}
+
+/** Options of formatReport. */
+export interface FormatOptions {
+  /** At most this many differences per observation (default 20; the rest are counted). */
+  maxPerStep?: number;
+  /** Wrap status words in colour. */
+  color?: {
+    green(s: string): string;
+    red(s: string): string;
+    yellow(s: string): string;
+    dim(s: string): string;
+  };
+}
+
+const plain = {
+  green: (s: string) => s,
+  red: (s: string) => s,
+  yellow: (s: string) => s,
+  dim: (s: string) => s,
+};
+
+/** The report as the CLI prints it. */
+export function formatReport(r: VerifyReport, opts: FormatOptions = {}): string {
+  const c = opts.color ?? plain;
+  const max = opts.maxPerStep ?? 20;
+  const out: string[] = [];
+  if (r.settings) {
+    out.push(
+      `model options (--kernel-options auto, Linux ${r.settings.release}): ${settingLines(r.settings).join('; ')}`,
+    );
+    for (const n of r.settings.notes) out.push(c.dim(`  ${n}`));
+    for (const w of r.settings.warnings) out.push(c.yellow(`  warning: ${w}`));
+    for (const s of r.overridden)
+      out.push(c.dim(`  line ${s.line}: \`${s.text}\` replaced by the kernel's settings`));
+  }
+  for (const n of r.kernelNotes) out.push(c.dim(`kernel: ${n}`));
+  for (const s of r.skipped) out.push(c.yellow(`skipped (simulator only): line ${s.line}: \`${s.text}\``));
+  for (const s of r.steps) {
+    const head = `observe step ${s.step} (line ${s.line}):`;
+    if (s.missing === 'both') out.push(c.dim(`${head} not reached`));
+    else if (s.missing)
+      out.push(`${head} ${c.red(`only the ${s.missing === 'kernel' ? 'model' : 'kernel'} reached it`)}`);
+    else if (s.differences.length === 0) out.push(`${head} ${c.green('equal')}`);
+    else {
+      const n = s.differences.length;
+      out.push(`${head} ${c.red(`${n} difference${n === 1 ? '' : 's'}`)}`);
+      for (const d of s.differences.slice(0, max)) out.push(`  ${formatDifference(d)}`);
+      if (n > max) out.push(`  ... and ${n - max} more`);
+    }
+  }
+  const end = (who: string, e: RunEnd) =>
+    `${who} stopped${e.line !== undefined ? ` at line ${e.line}` : ''}: ${e.message}`;
+  if (r.kernelError) out.push((sameEnd(r) ? c.yellow : c.red)(end('kernel', r.kernelError)));
+  if (r.modelError) out.push((sameEnd(r) ? c.yellow : c.red)(end('model', r.modelError)));
+  const compared = r.steps.filter((s) => !s.missing);
+  const equalSteps = compared.filter((s) => s.differences.length === 0).length;
+  out.push(
+    r.equal
+      ? c.green(`equal: ${equalSteps} of ${r.steps.length} observations match the kernel`)
+      : c.red(`different: ${equalSteps} of ${r.steps.length} observations match the kernel`),
+  );
+  return `${out.join('\n')}\n`;
+}
