@@ -219,27 +219,31 @@ function setPageStableNode(mem: PhysMem, pfn: number, node: KsmStableNode | null
   mem.mappingTag[pfn] = PAGE_MAPPING_KSM;
 }
 
-const pageLocks = new WeakMap<MmSystem, Map<number, LockBitHolder>>();
-/** The PG_locked bit of a frame, as the lock validator sees it. */
-function pageBit(sys: MmSystem, pfn: number): LockBitHolder {
+/** The PG_locked bit of one frame, as the lock validator sees it (one holder per frame and system). */
+class PageBit implements LockBitHolder {
+  readonly lockName: string;
+  constructor(
+    private readonly mem: PhysMem,
+    private readonly pfn: number,
+  ) {
+    this.lockName = `page#${pfn}`;
+  }
+  testAndSetLocked(): boolean {
+    const was = (this.mem.flags[this.pfn] & (1 << PG_locked)) !== 0;
+    this.mem.flags[this.pfn] |= 1 << PG_locked;
+    return was;
+  }
+  clearLocked(): void {
+    this.mem.flags[this.pfn] &= ~(1 << PG_locked);
+  }
+}
+
+const pageLocks = new WeakMap<MmSystem, Map<number, PageBit>>();
+function pageBit(sys: MmSystem, pfn: number): PageBit {
   let m = pageLocks.get(sys);
   if (!m) pageLocks.set(sys, (m = new Map()));
   let h = m.get(pfn);
-  if (!h) {
-    const mem = sys.mem;
-    h = {
-      lockName: `page#${pfn}`,
-      testAndSetLocked: () => {
-        const was = (mem.flags[pfn] & (1 << PG_locked)) !== 0;
-        mem.flags[pfn] |= 1 << PG_locked;
-        return was;
-      },
-      clearLocked: () => {
-        mem.flags[pfn] &= ~(1 << PG_locked);
-      },
-    };
-    m.set(pfn, h);
-  }
+  if (!h) m.set(pfn, (h = new PageBit(sys.mem, pfn)));
   return h;
 }
 
