@@ -51,9 +51,11 @@ export function dupMmap(sys: MmSystem, mm: Mm, oldmm: Mm): void {
 export function forkMm(sys: MmSystem, parent: Mm, childName: string): Mm {
   if (parent.dead) throw new Error('fork of an exited process');
   const child = sys.newMm(childName);
-  sys.as(parent.owner, () => dupMmap(sys, child, parent));
-  if (sys.tracing)
-    sys.trace('dup_mmap', `mm${parent.id} forked mm${child.id} (${child.mapCount} VMAs)`, { mm: child.id });
+  sys.as(parent.owner, () => {
+    dupMmap(sys, child, parent);
+    if (sys.tracing)
+      sys.trace('dup_mmap', `mm${parent.id} forked mm${child.id} (${child.mapCount} VMAs)`, { mm: child.id });
+  });
   return child;
 }
 

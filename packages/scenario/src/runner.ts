@@ -252,6 +252,7 @@ export class ScenarioRunner {
           st as RmapOp,
           p.mm,
           r.addr + st.page * PAGE_SIZE,
+          (mm, address) => this.where(mm, address),
           (span, msg) => this.error(span, 'semantic', msg),
         );
         return;
@@ -365,6 +366,18 @@ export class ScenarioRunner {
           content === undefined ? this.sys.newContent() : this.sys.contentFor(content);
       }
     }
+  }
+
+  /** `PROCESS:REGION:PAGE` of an address in a process, for reports (the address itself when no region has it). */
+  where(mmId: number, address: number): string {
+    for (const p of this.procs.values()) {
+      if (p.mm.id !== mmId) continue;
+      for (const r of p.regions.values())
+        if (address >= r.addr && address < r.addr + r.pages * PAGE_SIZE)
+          return `${p.name}:${r.name}:${(address - r.addr) / PAGE_SIZE}`;
+      return `${p.name}:0x${address.toString(16)}`;
+    }
+    return `mm${mmId}:0x${address.toString(16)}`;
   }
 
   private fitsInSlot(r: RegionState, newLen: number): boolean {
