@@ -344,7 +344,8 @@ function wpPageCopy(sys: MmSystem, mm: Mm, vma: VmArea, addr: number, old: numbe
     mm.rss[mmCounter(sys, old)]--;
     mm.rss.anon++;
   } else if (old < 0) mm.rss.anon++;
-  setPte(t, i, pfn, PTE_PRESENT | PTE_YOUNG | PTE_WRITE | PTE_DIRTY);
+  // maybe_mkwrite(): writable only where the VMA allows writes (break_ksm may copy in a read-only VMA).
+  setPte(t, i, pfn, PTE_PRESENT | PTE_YOUNG | PTE_DIRTY | (vma.vmFlags & VM_WRITE ? PTE_WRITE : 0));
   if (old >= 0) pageRemoveRmap(sys, old);
   t.ptl.unlock(sys.current);
   if (old >= 0) {
