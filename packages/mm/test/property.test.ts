@@ -36,6 +36,7 @@ const FILES = ['f0', 'f1'];
 const MAX_PROCS = 5;
 
 type Kind = 'anon-private' | 'anon-shared' | 'file-private' | 'file-shared';
+const ALL_KINDS: Kind[] = ['anon-private', 'anon-shared', 'file-private', 'file-shared'];
 
 type Cmd =
   | { op: 'spawn' }
@@ -56,54 +57,62 @@ type Cmd =
   | { op: 'swapout'; p: number; vma: number; page: number; reclaim: boolean };
 
 const proc = fc.nat(MAX_PROCS - 1);
-const page = fc.nat(WINDOW - 1);
-const cmd: fc.Arbitrary<Cmd> = fc.oneof(
-  { weight: 1, arbitrary: fc.constant({ op: 'spawn' as const }) },
-  {
-    weight: 4,
-    arbitrary: fc.record({
-      op: fc.constant('mmap' as const),
-      p: proc,
-      page,
-      pages: fc.integer({ min: 1, max: 8 }),
-      kind: fc.constantFrom<Kind>('anon-private', 'anon-shared', 'file-private', 'file-shared'),
-      file: fc.nat(FILES.length - 1),
-      pgoff: fc.nat(FILE_PAGES - 1),
-      ro: fc.constantFrom(false, false, false, true),
-    }),
-  },
-  {
-    weight: 14,
-    arbitrary: fc.record({
-      op: fc.constant('access' as const),
-      p: proc,
-      vma: fc.nat(7),
-      page,
-      write: fc.boolean(),
-    }),
-  },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('fork' as const), p: proc }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('exit' as const), p: proc }) },
-  {
-    weight: 2,
-    arbitrary: fc.record({
-      op: fc.constant('munmap' as const),
-      p: proc,
-      page,
-      pages: fc.integer({ min: 1, max: 10 }),
-    }),
-  },
-  {
-    weight: 3,
-    arbitrary: fc.record({
-      op: fc.constant('swapout' as const),
-      p: proc,
-      vma: fc.nat(7),
-      page,
-      reclaim: fc.boolean(),
-    }),
-  },
-);
+/**
+ * Commands over a window of `window` pages; mappings are at most `maxPages` long. A small window
+ * with short mappings makes neighbours (vma_merge, anon_vma reuse by a neighbour) frequent.
+ */
+function commands(window: number, maxPages: number, kinds: Kind[] = ALL_KINDS): fc.Arbitrary<Cmd> {
+  const page = fc.nat(window - 1);
+  return fc.oneof(
+    { weight: 1, arbitrary: fc.constant({ op: 'spawn' as const }) },
+    {
+      weight: 4,
+      arbitrary: fc.record({
+        op: fc.constant('mmap' as const),
+        p: proc,
+        page,
+        pages: fc.integer({ min: 1, max: maxPages }),
+        kind: fc.constantFrom(...kinds),
+        file: fc.nat(FILES.length - 1),
+        // Mostly the page's own index, so that neighbouring file mappings can merge.
+        pgoff: fc.oneof(fc.constant(-1), fc.nat(FILE_PAGES - 1)),
+        ro: fc.constantFrom(false, false, false, true),
+      }),
+    },
+    {
+      weight: 14,
+      arbitrary: fc.record({
+        op: fc.constant('access' as const),
+        p: proc,
+        vma: fc.nat(7),
+        page,
+        write: fc.boolean(),
+      }),
+    },
+    { weight: 2, arbitrary: fc.record({ op: fc.constant('fork' as const), p: proc }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('exit' as const), p: proc }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        op: fc.constant('munmap' as const),
+        p: proc,
+        page,
+        pages: fc.integer({ min: 1, max: maxPages + 2 }),
+      }),
+    },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        op: fc.constant('swapout' as const),
+        p: proc,
+        vma: fc.nat(7),
+        page,
+        reclaim: fc.boolean(),
+      }),
+    },
+  );
+}
+const cmd = commands(WINDOW, 8);
 
 /** A page of one of the process's VMAs (so that most accesses hit something), or -1. */
 function aim(mm: Mm, vma: number, page: number): number {
@@ -142,7 +151,7 @@ class Run {
           prot: c.ro ? PROT_READ : PROT_READ | PROT_WRITE,
           flags: c.kind.endsWith('shared') ? MAP_SHARED : MAP_PRIVATE,
           file,
-          pgoff: file ? c.pgoff : undefined,
+          pgoff: file ? (c.pgoff < 0 ? c.page : c.pgoff) : undefined,
         });
         return;
       }
@@ -213,6 +222,20 @@ describe.each<KernelVersion>(['4.9', '6.12'])('random operation sequences (kerne
         runAll(kernel, cmds),
       ),
       { numRuns: 1000 },
+    );
+  }, 60_000);
+
+  it('layout-heavy sequences (short mappings in a small window: merges, splits, neighbour reuse)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(commands(8, 3, ['anon-private', 'file-private']), {
+          minLength: 1,
+          maxLength: 40,
+          size: 'max',
+        }),
+        (cmds) => runAll(kernel, cmds),
+      ),
+      { numRuns: 400 },
     );
   }, 60_000);
 
