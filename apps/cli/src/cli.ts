@@ -8,6 +8,7 @@ import { demoCommand } from './commands/demo.js';
 import { GRAPH_FORMATS, type GraphFormat, graphCommand } from './commands/graph.js';
 import { mapsCommand } from './commands/maps.js';
 import { runCommand } from './commands/run.js';
+import { verifyCommand } from './commands/verify.js';
 import { colorsFor, type Io, UsageError } from './io.js';
 
 /** The package version, read next to the code (src/ and dist/ both sit beside package.json). */
@@ -26,6 +27,7 @@ Commands:
   graph FILE    the rmap structures after a step, as dot, mermaid or json
   maps PID|FILE turn /proc/PID/maps into a scenario of mmap statements
   demo          kswapd unmaps a page shared by a parent and its forked children, step by step
+  verify FILE   run a scenario in the model and on this machine's kernel, compare observations
 
 Options:
   -h, --help     help (also after a command: rmaplab run --help)
@@ -87,6 +89,29 @@ Options:
 Examples:
   rmaplab maps $$ > shell.rmap && rmaplab run shell.rmap
   rmaplab maps saved-maps.txt --name firefox`,
+  verify: `Usage: rmaplab verify FILE [--kernel-options auto|scenario] [--strict] [--json] [--tmpdir DIR]
+
+Run the kernel-executable statements of a scenario twice: in the model, and on this machine's
+Linux kernel (real processes, real mmap; tools/kernel-check/rmaplab-kcheck, built with cc on first
+use). Each observe is compared page by page (pages are matched by the mappings that share them):
+equal, or each difference named (which mapping, which mapcount, which flag). Simulator-only
+statements (walk, unmap, reclaim, referenced, migrate, mkclean) are skipped on both sides and named.
+Needs Linux and root (/proc/kpagecount); KSM scenarios need /sys/kernel/mm/ksm. See docs/verify.md.
+
+Options:
+  --kernel-options auto      the model takes this kernel's settings (kernel rules, zero page,
+                             fault-around, swap, ksm max_page_sharing), printed, instead of the
+                             scenario's "set" lines
+  --kernel-options scenario  the model takes the scenario's own "set" lines (default)
+  --strict                   refuse a scenario with simulator-only statements
+  --json                     the whole report as one JSON object
+  --tmpdir DIR               where the scenario's files are created (not tmpfs; default /var/tmp)
+
+Exit status: 0 every observation equal, 1 a difference or a scenario error, 2 usage error,
+3 this machine's kernel cannot be read (the reason on stderr).
+
+Examples:
+  sudo rmaplab verify examples/01-fork-cow.rmap --kernel-options auto`,
   demo: `Usage: rmaplab demo [--kernel 4.9|6.12] [--trace]
 
 The story rmap exists for, narrated: a parent writes an anonymous page and forks children that
@@ -117,6 +142,13 @@ const OPTIONS: Record<string, Options> = {
   graph: { ...COMMON, ...KERNEL, step: { type: 'string' }, format: { type: 'string' } },
   maps: { ...COMMON, name: { type: 'string' } },
   demo: { ...COMMON, ...KERNEL, trace: { type: 'boolean' } },
+  verify: {
+    ...COMMON,
+    'kernel-options': { type: 'string' },
+    strict: { type: 'boolean' },
+    json: { type: 'boolean' },
+    tmpdir: { type: 'string' },
+  },
 };
 
 /** Exactly `n` positional arguments, named for the message. */
@@ -191,6 +223,18 @@ async function dispatch(io: Io, command: string, rest: string[]): Promise<number
     case 'maps': {
       const [target] = positionals(command, p, ['PID or FILE']);
       return mapsCommand(io, target, { name: nameFlag(v.name) });
+    }
+    case 'verify': {
+      const [file] = positionals(command, p, ['FILE']);
+      const ko = v['kernel-options'] ?? 'scenario';
+      if (ko !== 'auto' && ko !== 'scenario')
+        throw new UsageError(`--kernel-options must be auto or scenario, not ${JSON.stringify(ko)}`, command);
+      return verifyCommand(io, file, {
+        kernelOptions: ko,
+        strict: v.strict === true,
+        json: v.json === true,
+        ...(typeof v.tmpdir === 'string' ? { tmpdir: v.tmpdir } : {}),
+      });
     }
     default: {
       positionals(command, p, []);

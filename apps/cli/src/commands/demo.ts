@@ -4,8 +4,10 @@
  * and try_to_unmap() find every PTE through the anon_vma's interval tree (rmap_walk_anon), without
  * scanning any page table of any process. Each step is narrated, then run by the scenario runner.
  */
+
+import type { WalkReport } from '@rmaplab/rmap';
 import { iterateScenario, ScenarioRunner } from '@rmaplab/scenario';
-import { colorsFor, type Io } from '../io.js';
+import { type Colors, colorsFor, type Io } from '../io.js';
 import { renderStep } from '../render.js';
 import { reportScenarioError } from './common.js';
 
@@ -50,18 +52,49 @@ export const DEMO_STORY: readonly Beat[] = [
     say: 'One physical page, four PTEs in four processes. To free the page, the kernel must clear all four.',
   },
   {
+    statement: 'parent: walk heap 0',
+    say: "rmap_walk_anon from the page alone: page->mapping gives the anon_vma; its root's rwsem is taken for reading; the page's index is looked up in the anon_vma's interval tree, and each anon_vma_chain found leads to a VMA and, by vma_address(), to the address where that VMA maps the page.",
+  },
+  {
     statement: 'parent: reclaim heap 0',
-    say: "kswapd takes the page off the LRU. page_referenced() and then try_to_unmap() call rmap_walk_anon: lock the root anon_vma, look up the page's index in the anon_vma interval tree, and visit exactly the VMAs that may map it, clearing each PTE (a swap entry takes its place).",
+    say: "kswapd takes the page off the LRU. page_referenced() walks the rmap first and tests (and clears) each PTE's accessed bit: the parent's write left its PTE young (fork makes the children's old). The page is in use, so it goes back to the active list.",
+  },
+  {
+    statement: 'parent: reclaim heap 0',
+    say: 'The next time round no PTE is young. add_to_swap gives the page a swap slot; try_to_unmap() walks the same tree and replaces each of the four PTEs by a swap entry; the page is written to swap and freed.',
   },
   {
     statement: 'observe',
-    say: 'No process maps the page any more; each one faults it back in from swap when it touches it again.',
+    say: 'No process maps the page any more: four swap entries, no physical page.',
+  },
+  {
+    statement: 'child2: read heap 0',
+    say: 'child2 touches it: do_swap_page reads it back into a new page (the swap cache) and maps it in child2 only. The others fault it in when they touch it.',
+  },
+  {
+    statement: 'observe',
+    say: 'One mapping again, back under the same anon_vma.',
   },
 ];
 
 export interface DemoFlags {
   kernel: '4.9' | '6.12';
   trace: boolean;
+}
+
+/** Each rmap_one step of a walk: the VMA, the address and the result. */
+function renderWalk(label: string, walk: WalkReport, runner: ScenarioRunner, c: Colors): string {
+  const lines = [
+    `    ${label}: rmap_walk_${walk.kind} over ${walk.anonVma ?? walk.mapping}, returned ${c.bold(walk.result)}`,
+  ];
+  const where = walk.visits.map((v) => runner.where(v.mm, v.address));
+  const width = Math.max(0, ...where.map((w) => w.length));
+  walk.visits.forEach((v, i) => {
+    lines.push(
+      `      ${i + 1}. ${where[i].padEnd(width)}  vma ${v.vma} at 0x${v.address.toString(16)}  ${v.result}`,
+    );
+  });
+  return `${lines.join('\n')}\n`;
 }
 
 /** Word-wrap narration to the terminal-friendly width. */
@@ -83,12 +116,19 @@ export async function demoCommand(io: Io, flags: DemoFlags): Promise<number> {
   const text = DEMO_STORY.map((b) => b.statement).join('\n');
   const runner = new ScenarioRunner({ trace: flags.trace, check: true, options: { kernel: flags.kernel } });
   io.stdout(
-    `${c.bold(`rmaplab demo — kswapd unmaps a page shared by four processes (kernel ${flags.kernel})`)}\n\n`,
+    `${c.bold(`rmaplab demo — kswapd reclaims a page shared by four processes (kernel ${flags.kernel})`)}\n\n`,
   );
   try {
     for (const st of iterateScenario(text)) {
       io.stdout(`${c.green(wrap(DEMO_STORY[st.step - 1].say, 96, '# '))}\n`);
-      io.stdout(`${renderStep(runner.exec(st), c, flags.trace)}\n`);
+      const r = runner.exec(st);
+      io.stdout(renderStep(r, c, flags.trace));
+      if (r.report?.raw.op === 'reclaim') {
+        const { referencedWalk, unmapWalk, unmap } = r.report.raw.report;
+        io.stdout(renderWalk('page_referenced', referencedWalk, runner, c));
+        if (unmap !== null) io.stdout(renderWalk('try_to_unmap', unmapWalk, runner, c));
+      }
+      io.stdout('\n');
     }
   } catch (e) {
     return reportScenarioError(io, e, 'demo');
