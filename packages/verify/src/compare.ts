@@ -81,6 +81,17 @@ function viewKey(v: PageView | 'absent' | 'unknown'): string {
 }
 
 /**
+ * How a side's view groups with others': a page mapped by `name` alone is keyed by what it is, not
+ * by its one mapping, so a page the kernel shares among 256 mappings and the model maps 256 times
+ * alone gives one difference, not 256.
+ */
+function groupKey(v: PageView | 'absent' | 'unknown', name: string): string {
+  if (typeof v === 'object' && v.mappings.length === 1 && v.mappings[0] === name)
+    return `alone ${v.mapcount} ${v.flags.join(',')}`;
+  return viewKey(v);
+}
+
+/**
  * Every difference between the kernel's and the model's observation of one step, sorted by the
  * first mapping concerned. Mappings that see the same pair (kernel page, model page) are reported
  * together, so one page grouped differently gives one difference per distinct grouping, not one
@@ -95,7 +106,7 @@ export function compareObservations(kernel: ComparedObservation, model: Compared
     const mv = m.get(name) ?? 'unknown';
     const kind = differenceKind(kv, mv);
     if (kind === null) continue;
-    const pair = `${kind}|${viewKey(kv)}|${viewKey(mv)}`;
+    const pair = `${kind}|${groupKey(kv, name)}|${groupKey(mv, name)}`;
     const d = byPair.get(pair);
     if (d) d.where.push(name);
     else byPair.set(pair, { kind, where: [name], kernel: kv, model: mv });
@@ -128,11 +139,16 @@ function placeText(names: string[]): string {
 function sideText(v: PageView | 'absent' | 'unknown', where: string[]): string {
   if (v === 'absent') return 'has it absent';
   if (v === 'unknown') return 'does not know it (no such process or region there)';
+  const what = `(mapcount ${v.mapcount}, ${flagText(v.flags)})`;
+  if (where.length === 1) {
+    const others = v.mappings.filter((x) => x !== where[0]);
+    return others.length === 0 ? `maps it alone ${what}` : `maps it with ${placeText(others)} ${what}`;
+  }
+  if (v.mappings.length === 1) return `maps each alone ${what}`;
   const mine = new Set(where);
   const others = v.mappings.filter((x) => !mine.has(x));
-  const what = `(mapcount ${v.mapcount}, ${flagText(v.flags)})`;
-  if (others.length === 0) return `maps ${where.length === 1 ? 'it alone' : 'them together, alone'} ${what}`;
-  return `maps ${where.length === 1 ? 'it' : 'them'} with ${placeText(others)} ${what}`;
+  if (others.length === 0 && v.mappings.length === where.length) return `maps them together ${what}`;
+  return `maps them with ${placeText(others)} ${what}`;
 }
 
 /**
