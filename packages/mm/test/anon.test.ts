@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { PageAnon, PageSwapCache, PG_swapbacked, PTE_WRITE, pageAnonVma, readPte } from '../src/index.js';
+import {
+  CONTENT_ZERO,
+  MAP_PRIVATE,
+  PAGE_SIZE,
+  PageAnon,
+  PageSwapCache,
+  PG_dirty,
+  PG_swapbacked,
+  PROT_READ,
+  PTE_WRITE,
+  pageAnonVma,
+  readPte,
+  sysMmap,
+} from '../src/index.js';
 import { swapOutPage, World } from './helpers.js';
 
 describe('anonymous memory (kernel-rmap.md §7.1–7.4)', () => {
@@ -169,5 +182,141 @@ describe('swap (reclaim done by hand: helpers.swapOutPage)', () => {
     w.exit('C');
     expect(w.sys.swap.inUse).toBe(0);
     expect(w.sys.mem.allocated).toBe(0);
+  });
+});
+
+describe('faults on file and shared mappings (review §2, §6; kernel-facts F3)', () => {
+  it('a first write to a private file page copies it into an anonymous page; the file page stays unmapped', () => {
+    const w = new World();
+    w.spawn('A');
+    w.mmap('A', 'p', 4, 'f');
+    w.write('A', 'p', 2);
+    const file = w.sys.files.get('f')!;
+    const cached = file.mapping.pageTree.get(2)!;
+    const pfn = w.pfn('A', 'p', 2);
+    expect(pfn).not.toBe(cached);
+    expect(pageAnonVma(w.sys.mem, pfn)).toBe(w.vma('A', 'p').anonVma);
+    expect(w.sys.mem.content[pfn]).toBe(w.sys.mem.content[cached]);
+    expect(w.sys.mem.mapcount[cached]).toBe(-1);
+    expect(w.pfn('A', 'p', 3)).toBe(-1); // no fault-around on a write
+    expect(w.mm('A').rss).toEqual({ file: 0, anon: 1, swap: 0, shmem: 0 });
+  });
+
+  it('a read then a write of a private file page: fault-around maps the file page, then COW replaces it', () => {
+    const w = new World();
+    w.spawn('A');
+    w.mmap('A', 'p', 20, 'f');
+    w.read('A', 'p', 2);
+    const cached = w.pfn('A', 'p', 2);
+    expect(w.sys.mem.mapping[cached]).toBe(w.sys.files.get('f')!.mapping);
+    expect(w.pfn('A', 'p', 15)).toBeGreaterThan(0); // fault-around: the aligned 16-page window
+    expect(w.pfn('A', 'p', 16)).toBe(-1);
+    w.write('A', 'p', 2);
+    const copy = w.pfn('A', 'p', 2);
+    expect(copy).not.toBe(cached);
+    expect(PageAnon(w.sys.mem, copy)).toBe(true);
+    expect(w.sys.mem.mapcount[cached]).toBe(-1);
+    expect(w.mm('A').rss).toEqual({ file: 15, anon: 1, swap: 0, shmem: 0 });
+  });
+
+  it('fault-around starts at the VMA start when that is inside the aligned window (kernel-facts F3b)', () => {
+    const w = new World();
+    w.spawn('A');
+    w.mmap('A', 'p', 40, 'f');
+    w.munmap('A', 'p', 0, 5);
+    w.read('A', 'p', 7);
+    const mapped = Array.from({ length: 40 }, (_, i) => i).filter((i) => w.pfn('A', 'p', i) > 0);
+    expect(mapped).toEqual(Array.from({ length: 16 }, (_, i) => i + 5));
+  });
+
+  it('a shared file write maps the page-cache page writable and dirty; a second process shares it', () => {
+    const w = new World();
+    w.spawn('A');
+    w.spawn('B');
+    w.mmap('A', 's', 4, 'f', true);
+    w.mmap('B', 's', 4, 'f', true);
+    w.write('A', 's', 0);
+    const pfn = w.pfn('A', 's', 0);
+    expect(pfn).toBe(w.sys.files.get('f')!.mapping.pageTree.get(0));
+    expect(readPte(w.mm('A'), w.addr('s', 0)).bits & PTE_WRITE).not.toBe(0);
+    expect(w.sys.mem.flags[pfn] & (1 << PG_dirty)).not.toBe(0);
+    w.read('B', 's', 0);
+    expect(w.pfn('B', 's', 0)).toBe(pfn);
+    expect(readPte(w.mm('B'), w.addr('s', 0)).bits & PTE_WRITE).toBe(0);
+    expect([w.sys.mem.mapcount[pfn] + 1, w.sys.mem.refcount[pfn]]).toEqual([2, 3]);
+    w.write('B', 's', 0); // wp_page_shared: the same page, now writable
+    expect(w.pfn('B', 's', 0)).toBe(pfn);
+    expect(readPte(w.mm('B'), w.addr('s', 0)).bits & PTE_WRITE).not.toBe(0);
+  });
+
+  it('a read of shared anonymous memory allocates a shmem page (swapbacked, not anon; no zero page)', () => {
+    const w = new World();
+    w.spawn('A');
+    w.mmap('A', 'a', 4, 'anon', true);
+    w.read('A', 'a', 1);
+    const pfn = w.pfn('A', 'a', 1);
+    expect(pfn).toBeGreaterThan(0);
+    expect(PageAnon(w.sys.mem, pfn)).toBe(false);
+    expect(w.sys.mem.flags[pfn] & (1 << PG_swapbacked)).not.toBe(0);
+    expect(w.pfn('A', 'a', 0)).toBe(-1); // fault-around maps only pages already cached
+    expect(w.mm('A').rss.shmem).toBe(1);
+  });
+});
+
+describe('anonymous fault details', () => {
+  it('with the zero page off, a read allocates an anonymous page mapped writable', () => {
+    const w = new World({ zeroPage: false });
+    w.spawn('A');
+    w.mmap('A', 'h', 2);
+    w.read('A', 'h', 0);
+    const pfn = w.pfn('A', 'h', 0);
+    expect(pfn).toBeGreaterThan(0);
+    expect(pageAnonVma(w.sys.mem, pfn)).toBe(w.vma('A', 'h').anonVma);
+    expect(readPte(w.mm('A'), w.addr('h', 0)).bits & PTE_WRITE).not.toBe(0);
+  });
+
+  it('a write to a zero-page PTE copies from zeroes into a fresh page', () => {
+    const w = new World();
+    w.spawn('A');
+    w.mmap('A', 'h', 1);
+    w.read('A', 'h', 0);
+    expect(w.mm('A').rss.anon).toBe(0);
+    w.write('A', 'h', 0);
+    const pfn = w.pfn('A', 'h', 0);
+    expect(pfn).toBeGreaterThan(0);
+    expect(w.sys.mem.content[pfn]).toBe(CONTENT_ZERO);
+    expect(w.sys.mem.mapcount[pfn] + 1).toBe(1);
+    expect(w.mm('A').rss.anon).toBe(1);
+  });
+
+  it('anon_vma_prepare reuses the anon_vma of a compatible neighbour with a singular chain', () => {
+    const w = new World({ zeroPage: false });
+    w.spawn('A');
+    const mm = w.mm('A');
+    w.mmap('A', 'h', 2);
+    // A read-only neighbour right after: flags equal apart from R/W/X and a linear pgoff: compatible.
+    sysMmap(w.sys, mm, { addr: w.addr('h', 2), len: 2 * PAGE_SIZE, prot: PROT_READ, flags: MAP_PRIVATE });
+    w.step();
+    const [lo, hi] = [...mm.vmas()];
+    w.write('A', 'h', 0);
+    expect(lo.anonVma!.degree).toBe(2);
+    w.read('A', 'h', 3);
+    expect(hi.anonVma).toBe(lo.anonVma);
+    expect(lo.anonVma!.degree).toBe(3); // self-parent + two VMAs
+    expect(pageAnonVma(w.sys.mem, w.pfn('A', 'h', 3))).toBe(lo.anonVma);
+  });
+
+  it('but not once the neighbour has been forked (its chain is no longer singular)', () => {
+    const w = new World({ zeroPage: false });
+    w.spawn('A');
+    const mm = w.mm('A');
+    w.mmap('A', 'h', 2);
+    sysMmap(w.sys, mm, { addr: w.addr('h', 2), len: 2 * PAGE_SIZE, prot: PROT_READ, flags: MAP_PRIVATE });
+    w.write('A', 'h', 0);
+    const child = w.fork('A', 'C');
+    w.read('C', 'h', 2);
+    const [lo, hi] = [...child.vmas()];
+    expect(hi.anonVma).not.toBeNull();
+    expect(hi.anonVma).not.toBe(lo.anonVma);
   });
 });
