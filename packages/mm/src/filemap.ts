@@ -5,6 +5,7 @@
  */
 import { PAGE_MAPPING_FLAGS, PG_dirty, PG_swapbacked, PG_uptodate } from './constants.js';
 import { CONTENT_ZERO } from './page.js';
+import { putPage } from './rmap.js';
 import type { MmSystem } from './system.js';
 import type { File } from './types.js';
 
@@ -52,6 +53,22 @@ export function extendFile(sys: MmSystem, file: File, pages: number): File {
 /** shmem_zero_setup() — mm/shmem.c: the shmem file behind one shared anonymous mapping. */
 export function shmemZeroSetup(sys: MmSystem, pages: number): File {
   return sys.newFile(`dev/zero#${sys.nextId()}`, pages, true);
+}
+
+/**
+ * shmem_evict_inode() — mm/shmem.c: the last reference to a shmem object went with its last VMA
+ * (a shared anonymous mapping has no other), so its pages leave the cache (truncate: page->mapping
+ * cleared, the cache's reference dropped) and the object is gone.
+ */
+export function shmemEvictInode(sys: MmSystem, file: File): void {
+  const mem = sys.mem;
+  for (const pfn of file.mapping.pageTree.values()) {
+    mem.mapping[pfn] = null;
+    putPage(sys, pfn);
+  }
+  file.mapping.pageTree.clear();
+  sys.files.delete(file.name);
+  if (sys.tracing) sys.trace('shmem_evict_inode', `${file.name} freed`, { file: file.name });
 }
 
 /** find_get_page() — include/linux/pagemap.h: the cached page at `index`, or -1. */

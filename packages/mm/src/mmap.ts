@@ -26,7 +26,7 @@ import {
   VM_WRITE,
 } from './constants.js';
 import { KernelError } from './errors.js';
-import { shmemZeroSetup } from './filemap.js';
+import { shmemEvictInode, shmemZeroSetup } from './filemap.js';
 import {
   anonVmaIntervalTreePostUpdateVma,
   anonVmaIntervalTreePreUpdateVma,
@@ -455,9 +455,14 @@ export function getUnmappedArea(mm: Mm, len: number): number {
   return addr;
 }
 
-/** remove_vma() — mm/mmap.c: the VMA is gone (its file reference dropped). */
+/**
+ * remove_vma() — mm/mmap.c: the VMA is gone and drops its file reference (fput); a shmem object's
+ * only references are the VMAs that map it, so the last one frees it.
+ */
 function removeVma(sys: MmSystem, vma: VmArea): void {
   if (sys.tracing) sys.trace('remove_vma', `free ${vma.name}`, { vma: vma.id });
+  const file = vma.vmFile;
+  if (file?.shmem && file.mapping.iMmap.size === 0) shmemEvictInode(sys, file);
 }
 
 /**
