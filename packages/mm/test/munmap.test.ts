@@ -236,3 +236,23 @@ describe('vma_merge on mmap', () => {
     expect(w.mm('A').mapCount).toBe(2);
   });
 });
+
+describe('shared anonymous memory (shmem)', () => {
+  it('lives as long as a VMA maps it: the last munmap or exit frees its object and pages', () => {
+    const w = new World();
+    w.spawn('P');
+    w.mmap('P', 'a', 2, 'anon', true);
+    w.write('P', 'a', 0);
+    w.write('P', 'a', 1);
+    const file = w.vma('P', 'a').vmFile!;
+    w.fork('P', 'C'); // the child's VMA holds the object too
+    w.munmap('P', 'a', 0, 1);
+    w.exit('P');
+    expect(w.sys.files.get(file.name)).toBe(file);
+    w.read('C', 'a', 1);
+    expect(w.sys.mem.allocated).toBe(2);
+    w.exit('C');
+    expect(w.sys.files.has(file.name)).toBe(false);
+    expect(w.sys.mem.allocated).toBe(0);
+  });
+});
