@@ -43,3 +43,16 @@ describe('kernel code panel', () => {
     expect(codeLineFor(UNMAP_TRACE, UNMAP_TRACE.length)).toBeNull();
   });
 });
+
+describe('lastCodeLine', () => {
+  it('keeps the line of the nearest earlier event when the current one has none', async () => {
+    const { lastCodeLine } = await import('../src/model/kernel-code');
+    const events = [
+      { kind: 'walk', fn: 'rmap_walk_anon', task: '1:P', msg: 'start', refs: { pfn: 1, anonVma: 3 } },
+      { kind: 'lock', fn: 'unlock_page', task: '1:P', msg: 'released page#1', refs: { lock: 'page#1' } },
+    ] as const;
+    expect(codeLineFor(events as never, 1)).toBeNull();
+    expect(lastCodeLine(events as never, 1)).toEqual(codeLineFor(events as never, 0));
+    expect(lastCodeLine([], 0)).toBeNull();
+  });
+});

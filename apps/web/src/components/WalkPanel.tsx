@@ -4,7 +4,7 @@
  */
 import type { TraceEvent } from '@rmaplab/mm';
 import { useEffect, useRef } from 'react';
-import { codeLineFor, LISTINGS, listingsFor } from '../model/kernel-code';
+import { LISTINGS, lastCodeLine, listingsFor } from '../model/kernel-code';
 import type { WalkState } from '../model/walk';
 
 export interface WalkPanelProps {
@@ -22,7 +22,7 @@ export function WalkPanel({ events, cursor, onCursor, walk }: WalkPanelProps) {
     current.current?.scrollIntoView?.({ block: 'nearest' });
   }, [cursor]);
   if (events.length === 0) return <p className="muted">This statement emitted no trace events.</p>;
-  const at = codeLineFor(events, cursor);
+  const at = lastCodeLine(events, cursor);
   const listings = listingsFor(events);
   return (
     <div className="walk-panel">

@@ -202,6 +202,18 @@ export function codeLineFor(events: readonly TraceEvent[], i: number): CodeRef |
   return null;
 }
 
+/**
+ * The code line to show at event `i`: its own line, or — for an event no listed line produces (the
+ * caller's page lock, say) — the line of the nearest earlier event that has one.
+ */
+export function lastCodeLine(events: readonly TraceEvent[], i: number): CodeRef | null {
+  for (let j = Math.min(i, events.length - 1); j >= 0; j--) {
+    const at = codeLineFor(events, j);
+    if (at) return at;
+  }
+  return null;
+}
+
 /** The try_to_unmap_one() line that decided its result. */
 function unmapOneLine(result: string | undefined): string {
   if (result === 'SWAP_MLOCK') return 'mlock';
