@@ -6,9 +6,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  CONTENT_ZERO,
   checkInvariants,
+  type File,
   KernelError,
   type KernelVersion,
+  linearPageIndex,
   MAP_PRIVATE,
   MAP_SHARED,
   type Mm,
@@ -19,12 +22,16 @@ import {
   PROT_READ,
   PROT_WRITE,
   PTE_PRESENT,
+  PTE_SPECIAL,
+  PTE_WRITE,
   readPte,
   sysExit,
   sysFork,
   sysMmap,
   sysMunmap,
   userAccess,
+  VM_SHARED,
+  vmaAt,
 } from '../src/index.js';
 import { rssFromPtes, swapOutPage } from './helpers.js';
 
@@ -122,14 +129,96 @@ function aim(mm: Mm, vma: number, page: number): number {
   return v.vmStart + (page % v.pages) * PAGE_SIZE;
 }
 
+/**
+ * A brute-force reference for what each process reads: private pages by (process, address),
+ * shared pages by (file, page index), everything else zero or the file's original data. A store
+ * gives the written page a new content identity, as the scenario's `write VALUE` does.
+ */
+class Contents {
+  private readonly priv = new Map<Mm, Map<number, number>>();
+  private readonly shared = new Map<File, Map<number, number>>();
+  private readonly original = new Map<File, number[]>();
+  constructor(private readonly sys: MmSystem) {
+    for (const f of sys.files.values())
+      this.original.set(
+        f,
+        Array.from({ length: f.sizePages }, (_, i) => sys.mem.content[f.mapping.pageTree.get(i)!]),
+      );
+  }
+  private privOf(mm: Mm): Map<number, number> {
+    let m = this.priv.get(mm);
+    if (!m) this.priv.set(mm, (m = new Map()));
+    return m;
+  }
+  /** mmap over, or munmap of, a range: its private data is gone. */
+  drop(mm: Mm, addr: number, len: number): void {
+    const m = this.privOf(mm);
+    for (const a of [...m.keys()]) if (a >= addr && a < addr + len) m.delete(a);
+  }
+  fork(parent: Mm, child: Mm): void {
+    this.priv.set(child, new Map(this.privOf(parent)));
+  }
+  exit(mm: Mm): void {
+    this.priv.delete(mm);
+  }
+  private fileData(file: File, index: number): number {
+    return this.shared.get(file)?.get(index) ?? this.original.get(file)?.[index] ?? CONTENT_ZERO;
+  }
+  /** After a successful access: the PTE shows the expected data; a store then writes new data. */
+  access(mm: Mm, addr: number, write: boolean): void {
+    const vma = vmaAt(mm, addr)!;
+    const file = vma.vmFile;
+    const index = linearPageIndex(vma, addr);
+    const isShared = (vma.vmFlags & VM_SHARED) !== 0;
+    const expected = isShared
+      ? this.fileData(file!, index)
+      : (this.privOf(mm).get(addr) ?? (file ? this.fileData(file, index) : CONTENT_ZERO));
+    const pte = readPte(mm, addr);
+    expect(pte.bits & PTE_PRESENT, 'the access left the page mapped').not.toBe(0);
+    const actual = pte.bits & PTE_SPECIAL ? CONTENT_ZERO : this.sys.mem.content[pte.pfn];
+    expect(actual, `content at mm${mm.id} 0x${addr.toString(16)}`).toBe(expected);
+    if (!write) return;
+    expect(pte.bits & PTE_WRITE, 'a store leaves the PTE writable').not.toBe(0);
+    const c = this.sys.newContent();
+    this.sys.mem.content[pte.pfn] = c;
+    if (isShared) {
+      let m = this.shared.get(file!);
+      if (!m) this.shared.set(file!, (m = new Map()));
+      m.set(index, c);
+    } else this.privOf(mm).set(addr, c);
+  }
+}
+
+/**
+ * COW safety, which no rmap counter shows: a writable PTE of a private mapping maps an anonymous
+ * page that nothing else maps; a present PTE of a shared mapping maps the file's cached page.
+ */
+function checkSharing(sys: MmSystem): void {
+  const mem = sys.mem;
+  for (const mm of sys.mms)
+    for (const vma of mm.vmas())
+      for (let a = vma.vmStart; a < vma.vmEnd; a += PAGE_SIZE) {
+        const { pfn, bits } = readPte(mm, a);
+        if (!(bits & PTE_PRESENT) || bits & PTE_SPECIAL) continue;
+        if (vma.vmFlags & VM_SHARED)
+          expect(vma.vmFile!.mapping.pageTree.get(linearPageIndex(vma, a))).toBe(pfn);
+        else if (bits & PTE_WRITE) {
+          expect(mem.mappingTag[pfn] & PAGE_MAPPING_ANON).not.toBe(0);
+          expect(mem.mapcount[pfn]).toBe(0);
+        }
+      }
+}
+
 /** Runs commands on a fresh system; the live processes are kept in creation order. */
 class Run {
   readonly sys: MmSystem;
   readonly procs: Mm[] = [];
+  private readonly contents: Contents;
   private names = 0;
   constructor(kernel: KernelVersion) {
     this.sys = new MmSystem({ kernel });
     for (const f of FILES) openFile(this.sys, f, FILE_PAGES);
+    this.contents = new Contents(this.sys);
   }
   private pick(i: number): Mm | undefined {
     return this.procs.length ? this.procs[i % this.procs.length] : undefined;
@@ -145,6 +234,7 @@ class Run {
     switch (c.op) {
       case 'mmap': {
         const file = c.kind.startsWith('file') ? sys.files.get(FILES[c.file])! : null;
+        this.contents.drop(mm, BASE + c.page * PAGE_SIZE, c.pages * PAGE_SIZE);
         sysMmap(sys, mm, {
           addr: BASE + c.page * PAGE_SIZE,
           len: c.pages * PAGE_SIZE,
@@ -163,18 +253,26 @@ class Run {
         } catch (e) {
           // A fault the process would die of: a write to a read-only VMA, or beyond the end of the file.
           if (!(e instanceof KernelError) || (e.errno !== 'SIGSEGV' && e.errno !== 'SIGBUS')) throw e;
+          return;
         }
+        this.contents.access(mm, addr, c.write);
         return;
       }
       case 'fork':
-        if (this.procs.length < MAX_PROCS) this.procs.push(sysFork(sys, mm, `P${this.names++}`));
+        if (this.procs.length < MAX_PROCS) {
+          const child = sysFork(sys, mm, `P${this.names++}`);
+          this.contents.fork(mm, child);
+          this.procs.push(child);
+        }
         return;
       case 'exit':
         sysExit(sys, mm);
+        this.contents.exit(mm);
         this.procs.splice(this.procs.indexOf(mm), 1);
         return;
       case 'munmap':
         sysMunmap(sys, mm, BASE + c.page * PAGE_SIZE, c.pages * PAGE_SIZE);
+        this.contents.drop(mm, BASE + c.page * PAGE_SIZE, c.pages * PAGE_SIZE);
         return;
       case 'swapout': {
         const addr = aim(mm, c.vma, c.page);
@@ -193,6 +291,7 @@ class Run {
     checkInvariants(sys);
     expect(sys.anonVmas.size).toBe(0);
     expect(sys.swap.inUse).toBe(0);
+    expect([...sys.files.values()].filter((f) => f.shmem)).toEqual([]);
     let cached = 0;
     for (const f of sys.files.values()) cached += f.mapping.pageTree.size;
     expect(sys.mem.allocated).toBe(cached);
@@ -210,6 +309,7 @@ function runAll(kernel: KernelVersion, cmds: Cmd[]): void {
   for (const c of cmds) {
     run.exec(c);
     checkInvariants(run.sys);
+    checkSharing(run.sys);
     for (const mm of run.sys.mms) expect(mm.rss).toEqual(rssFromPtes(run.sys, mm));
   }
   run.teardown();
