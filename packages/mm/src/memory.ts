@@ -430,7 +430,10 @@ export function munlockVmaPage(sys: MmSystem, pfn: number): void {
   const mem = sys.mem;
   if (!(mem.flags[pfn] & (1 << PG_mlocked))) return;
   clearPageMlock(sys, pfn);
-  if (mem.mapcount[pfn] > 0 && sys.tryToMunlock) sys.tryToMunlock(pfn);
+  // 4.9 skips the walk when one PTE is left ("that's our mapping"), even if it is another locked
+  // VMA's; 6.12 counts locked mappings (mlock_count), so any locked mapper keeps the page mlocked.
+  const others = sys.options.kernel === '6.12' ? mem.mapcount[pfn] >= 0 : mem.mapcount[pfn] > 0;
+  if (others && sys.tryToMunlock) sys.tryToMunlock(pfn);
   if (sys.tracing)
     sys.trace(
       'munlock_vma_page',

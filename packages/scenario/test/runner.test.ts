@@ -106,3 +106,26 @@ A: write heap 0..3
     expect([error?.line, error?.column]).toEqual([3, 1]);
   });
 });
+
+describe('runner: mlock accounting differs between kernels', () => {
+  const scenario = (kernel: string) => `
+set kernel ${kernel}
+spawn C
+C: mmap f 2 file:ff shared
+C: mlock f
+spawn D
+D: mmap g 2 file:ff private
+D: mlock g
+observe
+`;
+  it('6.12: a page another locked VMA maps stays mlocked when a locker copies it (mlock_count)', () => {
+    const obs = run(scenario('6.12')).observations[0];
+    const c = obs.pages.find((p) => p.mappings.includes('C:f:0'))!;
+    expect(c.flags).toEqual(['mlocked', 'unevictable']);
+  });
+  it('4.9: munlock_vma_page skips try_to_munlock for a page mapped once, so C loses PG_mlocked', () => {
+    const obs = run(scenario('4.9')).observations[0];
+    const c = obs.pages.find((p) => p.mappings.includes('C:f:0'))!;
+    expect(c.flags).toEqual([]);
+  });
+});
