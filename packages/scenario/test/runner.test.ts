@@ -115,6 +115,7 @@ C: mmap f 2 file:ff shared
 C: mlock f
 spawn D
 D: mmap g 2 file:ff private
+D: read g 0
 D: mlock g
 observe
 `;
