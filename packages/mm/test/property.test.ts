@@ -1,7 +1,8 @@
 /**
- * Random sequences of the part-1 operations over several processes, with the invariant checker
- * after every step, under both kernels. Every command names its process, page and file by small
- * indices that are taken modulo what exists, so that any shrunk sequence still runs.
+ * Random sequences of the part-1 operations over several processes, under both kernels. After every
+ * step: the invariant checker, an rss recount, COW safety, and the data read against a brute-force
+ * reference. Every command names its process, page and file by small indices that are taken modulo
+ * what exists, so that any shrunk sequence still runs.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
