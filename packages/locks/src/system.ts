@@ -34,24 +34,53 @@ export function sameTask(a: Task, b: Task): boolean {
 const ACQ_BLOCKING = 0;
 const ACQ_TRYLOCK = 1;
 
+/**
+ * A node of the validator's memo: one held-lock stack, as the sequence of (class, documented class)
+ * pairs of its entries. Stacks that read the same share a node, so an acquisition already validated
+ * on top of that stack is found with two Map lookups.
+ */
+class StackShape {
+  private readonly next = new Map<number, StackShape>();
+  /** Acquisitions (pair id × 2 + nested) that validate() passed on top of this stack. */
+  readonly passed = new Set<number>();
+
+  /** The stack one entry higher. */
+  push(pair: number): StackShape {
+    let c = this.next.get(pair);
+    if (c === undefined) this.next.set(pair, (c = new StackShape()));
+    return c;
+  }
+}
+
 /** A task's held-lock stack, kept in parallel arrays whose slots are reused (no allocation per acquire). */
 class TaskState {
   depth = 0;
   readonly locks: Lock[] = [];
   readonly modes: LockMode[] = [];
   readonly classes: string[] = [];
-  constructor(readonly task: Task) {}
+  /** The (class, documented class) pair id of each entry. */
+  readonly pairs: number[] = [];
+  /** shapes[d]: the shape of the bottom d entries. */
+  readonly shapes: StackShape[];
+  constructor(
+    readonly task: Task,
+    empty: StackShape,
+  ) {
+    this.shapes = [empty];
+  }
 
   indexOf(lock: Lock): number {
     for (let i = this.depth - 1; i >= 0; i--) if (this.locks[i] === lock) return i;
     return -1;
   }
 
-  push(lock: Lock, mode: LockMode, cls: string): void {
+  push(lock: Lock, mode: LockMode, cls: string, pair: number): void {
     const d = this.depth++;
     this.locks[d] = lock;
     this.modes[d] = mode;
     this.classes[d] = cls;
+    this.pairs[d] = pair;
+    this.shapes[d + 1] = this.shapes[d].push(pair);
   }
 
   removeAt(i: number): void {
@@ -60,6 +89,8 @@ class TaskState {
       this.locks[j] = this.locks[j + 1];
       this.modes[j] = this.modes[j + 1];
       this.classes[j] = this.classes[j + 1];
+      this.pairs[j] = this.pairs[j + 1];
+      this.shapes[j + 1] = this.shapes[j].push(this.pairs[j]);
     }
     this.locks[last] = undefined as unknown as Lock; // drop the reference
   }
@@ -107,12 +138,15 @@ export abstract class Lock {
   readonly sys: LockSystem;
   /** @internal the class as named in the documented order (aliases resolved). */
   readonly docClass: string;
+  /** @internal the validator's id of (lockClass, docClass). */
+  readonly pair: number;
 
   constructor(sys: LockSystem, lockClass: string, name: string) {
     this.sys = sys;
     this.lockClass = lockClass;
     this.name = name;
     this.docClass = sys.orderIndex.canonical(lockClass);
+    this.pair = sys.pairOf(lockClass, this.docClass);
   }
 
   /** @internal the holder that prevents `t` from taking the lock in `mode`, or null. May claim the lock. */
@@ -146,6 +180,14 @@ export class LockSystem {
   private readonly states: TaskState[] = [];
   /** Learned dependencies: from-class → to-class → first occurrence. */
   private readonly deps = new Map<string, Map<string, Dependency>>();
+  /** Ids of the (class, documented class) pairs seen: class → documented class → id. */
+  private readonly pairIds = new Map<string, Map<string, number>>();
+  private pairCount = 0;
+  /** The empty held stack, root of the validator's memo. */
+  private readonly emptyShape = new StackShape();
+  /** findState()'s last answer: tasks take locks in runs. */
+  private lastTask: Task | null = null;
+  private lastState: TaskState | undefined;
 
   constructor(opts: LockSystemOptions = {}) {
     this.order = opts.order ?? RMAP_LOCK_ORDER_4_9;
@@ -223,26 +265,46 @@ export class LockSystem {
   // ---------------------------------------------------------------------------------------------
   // internal, used by the lock classes
 
+  /** @internal A small integer naming the pair (class, documented class), the same for every lock of it. */
+  pairOf(cls: string, docClass: string): number {
+    let m = this.pairIds.get(cls);
+    if (!m) this.pairIds.set(cls, (m = new Map()));
+    let id = m.get(docClass);
+    if (id === undefined) {
+      id = this.pairCount++;
+      m.set(docClass, id);
+    }
+    return id;
+  }
+
   /** @internal */
   stateOf(task: Task): TaskState {
     const s = this.findState(task);
     if (s) return s;
-    const created = new TaskState(task);
+    const created = new TaskState(task, this.emptyShape);
     this.tasks.set(task, created);
     this.states.push(created);
+    this.lastTask = task;
+    this.lastState = created;
     return created;
   }
 
   private findState(task: Task): TaskState | undefined {
-    const s = this.tasks.get(task);
-    if (s) return s;
-    for (const st of this.states) {
-      if (sameTask(st.task, task)) {
-        this.tasks.set(task, st);
-        return st;
+    if (task === this.lastTask) return this.lastState;
+    let s = this.tasks.get(task);
+    if (!s) {
+      for (const st of this.states) {
+        if (sameTask(st.task, task)) {
+          this.tasks.set(task, st);
+          s = st;
+          break;
+        }
       }
+      if (!s) return undefined;
     }
-    return undefined;
+    this.lastTask = task;
+    this.lastState = s;
+    return s;
   }
 
   /** @internal */
@@ -263,8 +325,15 @@ export class LockSystem {
       if (how === ACQ_TRYLOCK) this.emit('trylock-failed', t, lock, cls, mode);
       return false;
     }
+    const pair = cls === lock.lockClass ? lock.pair : this.pairOf(cls, lock.docClass);
     if (how !== ACQ_TRYLOCK && s.depth > 0 && (lock.kind !== 'bitlock' || this.validateBitLocks)) {
-      this.validate(s, lock, mode, cls, nest !== null && s.indexOf(nest) >= 0);
+      const nested = nest !== null && s.indexOf(nest) >= 0;
+      // validate() reads only the held (class, documented class) pairs, the new one and `nested`,
+      // and the learned dependencies only grow: an acquisition it passed on this stack shape (and
+      // whose new edges it then recorded) passes again with nothing to record.
+      const key = pair * 2 + (nested ? 1 : 0);
+      const shape = s.shapes[s.depth];
+      if (!shape.passed.has(key) && this.validate(s, lock, mode, cls, nested)) shape.passed.add(key);
     }
     const owner = lock.conflict(t, mode);
     if (owner !== null) {
@@ -276,7 +345,7 @@ export class LockSystem {
       throw new LockContendedError(lock, t, owner);
     }
     lock.grant(t, mode);
-    s.push(lock, mode, cls);
+    s.push(lock, mode, cls, pair);
     this.emit('acquire', t, lock, cls, mode);
     return true;
   }
@@ -342,8 +411,11 @@ export class LockSystem {
     });
   }
 
-  /** The validator: same-class recursion, documented order, then learned dependencies. */
-  private validate(s: TaskState, lock: Lock, mode: LockMode, cls: string, nested: boolean): void {
+  /**
+   * The validator: same-class recursion, documented order, then learned dependencies. Returns
+   * false when it reported (non-strict mode; strict mode throws).
+   */
+  private validate(s: TaskState, lock: Lock, mode: LockMode, cls: string, nested: boolean): boolean {
     const depth = s.depth;
     const idx = this.orderIndex;
     const docInner = idx.outer.get(lock.docClass);
@@ -353,26 +425,26 @@ export class LockSystem {
       if (hc === cls) {
         if (nested) continue;
         this.reportRecursive(s, i, lock, mode, cls);
-        return;
+        return false;
       }
       const held = s.locks[i];
       if (docInner !== undefined && held.docClass !== lock.docClass) {
         const rule = docInner.get(held.docClass);
         if (rule !== undefined) {
           this.reportDocumented(s, i, lock, mode, cls, rule);
-          return;
+          return false;
         }
       }
       if (!fresh && this.deps.get(hc)?.get(cls) === undefined) fresh = true;
     }
-    if (!fresh) return; // every dependency already known and checked: the common path
+    if (!fresh) return true; // every dependency already known and checked
     for (let i = 0; i < depth; i++) {
       const hc = s.classes[i];
       if (hc === cls || this.deps.get(hc)?.get(cls) !== undefined) continue;
       const path = this.findPath(cls, hc);
       if (path !== null) {
         this.reportLearned(s, i, lock, mode, cls, path);
-        return;
+        return false;
       }
     }
     // No report: record the new edges with the current acquisition path.
@@ -385,6 +457,7 @@ export class LockSystem {
       if (!m) this.deps.set(hc, (m = new Map()));
       if (!m.has(cls)) m.set(cls, { from: hc, to: cls, task: s.task, held, lines });
     }
+    return true;
   }
 
   /** Breadth-first search for a learned path from → … → to; the edges, or null. */

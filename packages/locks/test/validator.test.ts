@@ -315,3 +315,54 @@ describe('strict:false and assertNoLocksHeld', () => {
     expect(w.sys.tasksHoldingLocks()).toEqual([T1]);
   });
 });
+
+describe('validator memo: a repeated acquisition pattern is checked once, with the same verdicts', () => {
+  it('a nested acquisition passed under its nest lock still reports without it', () => {
+    const w = world(false);
+    w.mmapSem.downWrite(T1);
+    w.av1.downWriteNestLock(T1, w.mmapSem);
+    w.av2.downWriteNestLock(T1, w.mmapSem);
+    w.av2.upWrite(T1);
+    expect(w.sys.reports).toEqual([]);
+    w.av2.downWrite(T1); // the same stack, but not nested: recursion
+    expect(w.sys.reports.map((r) => r.kind)).toEqual(['recursive']);
+  });
+
+  it('a subclass acquisition passed does not let the plain class through', () => {
+    const w = world(false);
+    const ptl2 = new SpinLock(w.sys, LOCK_CLASS.pteLock, 'mm1->pte[1]');
+    w.ptl.lock(T1);
+    ptl2.lockNested(T1, 1);
+    ptl2.unlock(T1);
+    expect(w.sys.reports).toEqual([]);
+    ptl2.lock(T1);
+    expect(w.sys.reports.map((r) => r.kind)).toEqual(['recursive']);
+  });
+
+  it('a release from the middle of the stack leaves the shape of what is still held', () => {
+    const w = world(false);
+    w.mmapSem.downRead(T1);
+    w.iMmap.downRead(T1); // passes on top of mmap_sem alone
+    w.iMmap.upRead(T1);
+    w.av1.downRead(T1);
+    w.ptl.lock(T1);
+    w.ptl.unlock(T1);
+    w.mmapSem.upRead(T1); // now only anon_vma->rwsem is held
+    w.iMmap.downRead(T1); // inverted against the documented order
+    expect(w.sys.reports.map((r) => r.kind)).toEqual(['inversion']);
+    w.iMmap.upRead(T1);
+    w.av1.upRead(T1);
+    // a passed pattern repeated by another task passes again and learns nothing new
+    const deps = w.sys.dependencies().length;
+    for (const t of [T1, T2]) {
+      w.mmapSem.downRead(t);
+      w.av1.downRead(t);
+      w.ptl.lock(t);
+      w.ptl.unlock(t);
+      w.av1.upRead(t);
+      w.mmapSem.upRead(t);
+    }
+    expect(w.sys.reports.length).toBe(1);
+    expect(w.sys.dependencies().length).toBe(deps);
+  });
+});
