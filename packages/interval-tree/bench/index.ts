@@ -534,9 +534,9 @@ function main(): void {
       p.search_all ? 'search [0, max], ns/search' : 'stabbing search, ns/search',
       (r) => cell(r, r.searchNs, ours?.searchNs),
     ],
-    ['  average hits per search', (r) => fmt(r.avgHits, 1)],
+    ['search: average hits per search', (r) => fmt(r.avgHits, 1)],
     [
-      '  ns per hit',
+      'search: ns per hit',
       (r) =>
         cell(
           r,
@@ -565,7 +565,8 @@ function main(): void {
     `| ${row.map((x, c) => (c === 0 ? x.padEnd(widths[c]) : x.padStart(widths[c]))).join(' | ')} |`;
   console.log(line(header));
   console.log(
-    `|${widths.map((w, c) => (c === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
+    // Separator in the style biome's Markdown formatter writes, so the table can be pasted as is.
+    `| ${widths.map((w, c) => (c === 0 ? `:${'-'.repeat(w - 1)}` : `${'-'.repeat(w - 1)}:`)).join(' | ')} |`,
   );
   for (const row of body) console.log(line(row));
   console.log('');
