@@ -225,6 +225,21 @@ export class BitLock extends ExclusiveLock {
     this.holder = holder;
   }
 
+  /** lock_page() — include/linux/pagemap.h. Blocking; the bit already set → LockContendedError. */
+  lock(t: Task): void {
+    this.sys.acquire(this, t, 'write', ACQ_BLOCKING, this.lockClass, null);
+  }
+
+  /** trylock_page() — include/linux/pagemap.h. */
+  trylock(t: Task): boolean {
+    return this.sys.acquire(this, t, 'write', ACQ_TRYLOCK, this.lockClass, null);
+  }
+
+  /** unlock_page() — mm/filemap.c. Not held by `t` → 'release-unheld' report. */
+  unlock(t: Task): void {
+    this.sys.release(this, t, 'write');
+  }
+
   /** @internal test_and_set_bit_lock(PG_locked): claims the bit when it was clear. */
   override conflict(_t: Task, _mode: LockMode): Task | null {
     if (this.holder.testAndSetLocked()) return this.ownerTask ?? UNKNOWN_TASK;
@@ -251,17 +266,15 @@ export function pageLockOf(sys: LockSystem, page: LockBitHolder): BitLock {
 
 /** lock_page() — include/linux/pagemap.h. Blocking; the bit already set → LockContendedError. */
 export function lockPage(sys: LockSystem, t: Task, page: LockBitHolder): void {
-  const l = pageLockOf(sys, page);
-  sys.acquire(l, t, 'write', ACQ_BLOCKING, l.lockClass, null);
+  pageLockOf(sys, page).lock(t);
 }
 
 /** trylock_page() — include/linux/pagemap.h. */
 export function trylockPage(sys: LockSystem, t: Task, page: LockBitHolder): boolean {
-  const l = pageLockOf(sys, page);
-  return sys.acquire(l, t, 'write', ACQ_TRYLOCK, l.lockClass, null);
+  return pageLockOf(sys, page).trylock(t);
 }
 
 /** unlock_page() — mm/filemap.c. Not held by `t` → 'release-unheld' report. */
 export function unlockPage(sys: LockSystem, t: Task, page: LockBitHolder): void {
-  sys.release(pageLockOf(sys, page), t, 'write');
+  pageLockOf(sys, page).unlock(t);
 }

@@ -151,4 +151,20 @@ describe('PG_locked bit lock', () => {
     lockPage(quiet, T1, new FakePage('page#5'));
     expect(quiet.reports).toEqual([]);
   });
+
+  it("the BitLock's own lock/trylock/unlock are the same lock as lock_page() on its holder", () => {
+    const sys = new LockSystem();
+    const page = new FakePage('page#6');
+    const l = pageLockOf(sys, page);
+    l.lock(T1);
+    expect(page.locked).toBe(true);
+    expect(sys.isHeld(T1, l)).toBe(true);
+    expect(trylockPage(sys, T2, page)).toBe(false);
+    unlockPage(sys, T1, page);
+    expect(page.locked).toBe(false);
+    expect(l.trylock(T2)).toBe(true);
+    expect(() => lockPage(sys, T2, page)).toThrow(/double acquire/);
+    l.unlock(T2);
+    expect(sys.tasksHoldingLocks()).toEqual([]);
+  });
 });

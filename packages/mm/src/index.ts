@@ -12,6 +12,7 @@ export * from './mmap.js';
 export * from './mprotect.js';
 export * from './mremap.js';
 export * from './page.js';
+export * from './page-lock.js';
 export * from './pgtable.js';
 export * from './rmap.js';
 export * from './swap-state.js';

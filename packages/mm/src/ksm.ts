@@ -14,14 +14,12 @@
  * 6.12's smart scan (it only changes how many scans the fixed point takes, kernel-facts §F7) and
  * the time-based pruning of stable-node chains (the model prunes on every lookup).
  */
-import { type LockBitHolder, lockPage, trylockPage, unlockPage } from '@rmaplab/locks';
 import {
   PAGE_MAPPING_ANON,
   PAGE_MAPPING_FLAGS,
   PAGE_MAPPING_KSM,
   PAGE_SIZE,
   PG_dirty,
-  PG_locked,
   PG_mlocked,
   PG_referenced,
   PG_swapcache,
@@ -45,6 +43,7 @@ import {
 import type { ExternalRefs } from './debug.js';
 import { handlePteFault, munlockVmaPage, setPte, tryToFreeSwap } from './memory.js';
 import { findVma, vmaAt } from './mmap.js';
+import { lockPage, trylockPage, unlockPage } from './page-lock.js';
 import { type PhysMem, pageMapped } from './page.js';
 import type { PteTable } from './pgtable.js';
 import { getAnonVma, mlockVmaPage, pageAddAnonRmap, pageRemoveRmap, putAnonVma, putPage } from './rmap.js';
@@ -219,34 +218,6 @@ function setPageStableNode(mem: PhysMem, pfn: number, node: KsmStableNode | null
   mem.mappingTag[pfn] = PAGE_MAPPING_KSM;
 }
 
-/** The PG_locked bit of one frame, as the lock validator sees it (one holder per frame and system). */
-class PageBit implements LockBitHolder {
-  readonly lockName: string;
-  constructor(
-    private readonly mem: PhysMem,
-    private readonly pfn: number,
-  ) {
-    this.lockName = `page#${pfn}`;
-  }
-  testAndSetLocked(): boolean {
-    const was = (this.mem.flags[this.pfn] & (1 << PG_locked)) !== 0;
-    this.mem.flags[this.pfn] |= 1 << PG_locked;
-    return was;
-  }
-  clearLocked(): void {
-    this.mem.flags[this.pfn] &= ~(1 << PG_locked);
-  }
-}
-
-const pageLocks = new WeakMap<MmSystem, Map<number, PageBit>>();
-function pageBit(sys: MmSystem, pfn: number): PageBit {
-  let m = pageLocks.get(sys);
-  if (!m) pageLocks.set(sys, (m = new Map()));
-  let h = m.get(pfn);
-  if (!h) m.set(pfn, (h = new PageBit(sys.mem, pfn)));
-  return h;
-}
-
 /** calc_checksum() — mm/ksm.c: a digest of the page's bytes that is never the zalloc'ed 0. */
 function calcChecksum(mem: PhysMem, pfn: number): number {
   return mem.content[pfn] + 1;
@@ -359,13 +330,13 @@ function getKsmPage(sys: MmSystem, node: KsmStableNode, lockIt: boolean): number
     return -1;
   }
   mem.refcount[kpfn]++;
-  if (lockIt) lockPage(sys.locks, sys.current, pageBit(sys, kpfn));
+  if (lockIt) lockPage(sys, kpfn);
   return kpfn;
 }
 
 /** unlock_page() + put_page() of a page that getKsmPage() returned locked. */
 function unlockPutPage(sys: MmSystem, pfn: number): void {
-  unlockPage(sys.locks, sys.current, pageBit(sys, pfn));
+  unlockPage(sys, pfn);
   putPage(sys, pfn);
 }
 
@@ -544,7 +515,7 @@ function tryToMergeOnePage(sys: MmSystem, vma: VmArea, page: number, kpage: numb
   const mem = sys.mem;
   if (page === kpage) return true;
   if (!(mem.mappingTag[page] & PAGE_MAPPING_ANON)) return false;
-  if (!trylockPage(sys.locks, sys.current, pageBit(sys, page))) return false;
+  if (!trylockPage(sys, page)) return false;
   let locked = page;
   let ok = false;
   const orig = writeProtectPage(sys, vma, page);
@@ -558,13 +529,13 @@ function tryToMergeOnePage(sys: MmSystem, vma: VmArea, page: number, kpage: numb
   if (vma.vmFlags & VM_LOCKED && kpage >= 0 && ok) {
     munlockVmaPage(sys, page);
     if (!(mem.flags[kpage] & (1 << PG_mlocked))) {
-      unlockPage(sys.locks, sys.current, pageBit(sys, page));
-      lockPage(sys.locks, sys.current, pageBit(sys, kpage));
+      unlockPage(sys, page);
+      lockPage(sys, kpage);
       mlockVmaPage(sys, kpage);
       locked = kpage;
     }
   }
-  unlockPage(sys.locks, sys.current, pageBit(sys, locked));
+  unlockPage(sys, locked);
   return ok;
 }
 
@@ -676,7 +647,7 @@ function stableTreeSearch(sys: MmSystem, page: number): number {
     if (is612(sys) && !isPageSharingCandidate(sys, found.dup)) return -1;
     const tree = getKsmPage(sys, found.dup, true);
     if (tree < 0) continue;
-    unlockPage(sys.locks, sys.current, pageBit(sys, tree));
+    unlockPage(sys, tree);
     return tree;
   }
 }
@@ -808,9 +779,9 @@ function cmpAndMergePage(sys: MmSystem, page: number, item: KsmRmapItem): void {
   removeRmapItemFromTree(sys, item);
   if (kpage >= 0) {
     if (tryToMergeWithKsmPage(sys, item, page, kpage)) {
-      lockPage(sys.locks, sys.current, pageBit(sys, kpage));
+      lockPage(sys, kpage);
       stableTreeAppend(sys, item, pageStableNode(mem, kpage)!);
-      unlockPage(sys.locks, sys.current, pageBit(sys, kpage));
+      unlockPage(sys, kpage);
     }
     putPage(sys, kpage);
     return;
@@ -822,13 +793,13 @@ function cmpAndMergePage(sys: MmSystem, page: number, item: KsmRmapItem): void {
   const merged = tryToMergeTwoPages(sys, item, page, treeItem, out.treePage);
   putPage(sys, out.treePage);
   if (!merged) return;
-  lockPage(sys.locks, sys.current, pageBit(sys, page));
+  lockPage(sys, page);
   const sn = stableTreeInsert(sys, page);
   if (sn) {
     stableTreeAppend(sys, treeItem, sn);
     stableTreeAppend(sys, item, sn);
   }
-  unlockPage(sys.locks, sys.current, pageBit(sys, page));
+  unlockPage(sys, page);
   if (!sn) {
     breakCow(sys, treeItem);
     breakCow(sys, item);

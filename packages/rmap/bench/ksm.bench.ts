@@ -8,6 +8,7 @@
 import {
   addToSwap,
   ksmRunToFixedPoint,
+  lockPage,
   MAP_PRIVATE,
   MmSystem,
   PAGE_SIZE,
@@ -16,9 +17,10 @@ import {
   readPte,
   sysMadvise,
   sysMmap,
+  unlockPage,
   userAccess,
 } from '@rmaplab/mm';
-import { lockPageOf, newWalkLog, tryToUnmap, unlockPageOf } from '../src/index.js';
+import { newWalkLog, tryToUnmap } from '../src/index.js';
 
 const i = process.argv.indexOf('--rounds');
 const rounds = i >= 0 ? Number(process.argv[i + 1]) : 20;
@@ -40,11 +42,11 @@ function round(): number {
   const log = newWalkLog();
   return sys.as(sys.kswapd, () => {
     addToSwap(sys, kpfn);
-    lockPageOf(sys, kpfn);
+    lockPage(sys, kpfn);
     const t0 = process.hrtime.bigint();
     tryToUnmap(sys, kpfn, 0, log);
     const ns = Number(process.hrtime.bigint() - t0);
-    unlockPageOf(sys, kpfn);
+    unlockPage(sys, kpfn);
     if (log.visits.length !== SHARERS || sys.mem.mapcount[kpfn] !== -1)
       throw new Error('not every PTE was unmapped');
     return ns / log.visits.length;

@@ -12,6 +12,7 @@
  */
 import {
   addToSwap,
+  lockPage,
   MAP_PRIVATE,
   MAP_SHARED,
   type Mm,
@@ -25,11 +26,11 @@ import {
   readPte,
   sysFork,
   sysMmap,
+  unlockPage,
   userAccess,
   type VmArea,
 } from '@rmaplab/mm';
 import {
-  lockPageOf,
   newWalkLog,
   pageCheckAddress,
   type RmapWalkControl,
@@ -40,7 +41,6 @@ import {
   TTU_IGNORE_ACCESS,
   TTU_UNMAP,
   tryToUnmap,
-  unlockPageOf,
 } from '../src/index.js';
 
 const now = (): bigint => process.hrtime.bigint();
@@ -80,11 +80,11 @@ function timeUnmap(sys: MmSystem, mms: Mm[], flags: number): { ns: number; visit
     gc();
     const log = r === 0 ? newWalkLog() : undefined;
     const ret = sys.as(sys.kswapd, () => {
-      lockPageOf(sys, pfn);
+      lockPage(sys, pfn);
       const t0 = now();
       const ret = tryToUnmap(sys, pfn, flags, log);
       const ns = Number(now() - t0);
-      unlockPageOf(sys, pfn);
+      unlockPage(sys, pfn);
       if (r >= WARMUP) times.push(ns);
       return ret;
     });

@@ -7,7 +7,6 @@ export * from './codes.js';
 export * from './install.js';
 export * from './ksm.js';
 export * from './migrate.js';
-export * from './page-lock.js';
 export * from './page-mkclean.js';
 export * from './page-referenced.js';
 export * from './report.js';

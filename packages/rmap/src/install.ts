@@ -3,9 +3,7 @@
  * kernel's mm code calls rmap clients.
  */
 
-import { pageLockOf } from '@rmaplab/locks';
-import type { MmSystem } from '@rmaplab/mm';
-import { lockPageOf, pageLockHolder, unlockPageOf } from './page-lock.js';
+import { lockPage, type MmSystem, pageLock, unlockPage } from '@rmaplab/mm';
 import { tryToMunlock } from './try-to-unmap.js';
 import { shrinkPage } from './vmscan.js';
 
@@ -17,12 +15,12 @@ import { shrinkPage } from './vmscan.js';
  */
 export function installRmap(sys: MmSystem): void {
   sys.tryToMunlock = (pfn) => {
-    const held = sys.locks.isHeld(sys.current, pageLockOf(sys.locks, pageLockHolder(sys, pfn)));
-    if (!held) lockPageOf(sys, pfn);
+    const held = sys.locks.isHeld(sys.current, pageLock(sys, pfn));
+    if (!held) lockPage(sys, pfn);
     try {
       tryToMunlock(sys, pfn);
     } finally {
-      if (!held) unlockPageOf(sys, pfn);
+      if (!held) unlockPage(sys, pfn);
     }
   };
   sys.reclaimPage = (pfn) => {

@@ -9,6 +9,7 @@ import {
   type AnonVma,
   getPage,
   ksmMigratePage,
+  lockPage,
   type MmSystem,
   mlockVmaPage,
   PAGE_MAPPING_FLAGS,
@@ -34,6 +35,8 @@ import {
   putAnonVma,
   putPage,
   setPte,
+  trylockPage,
+  unlockPage,
   VM_EXEC,
   VM_LOCKED,
   VM_READ,
@@ -41,7 +44,6 @@ import {
   type VmArea,
 } from '@rmaplab/mm';
 import { SWAP_AGAIN, TTU_IGNORE_ACCESS, TTU_IGNORE_MLOCK, TTU_MIGRATION } from './codes.js';
-import { lockPageOf, trylockPageOf, unlockPageOf } from './page-lock.js';
 import {
   newWalkLog,
   notePteProbe,
@@ -188,18 +190,18 @@ export function migratePage(sys: MmSystem, page: Page | number): MigrateResult {
     anonVma: null,
   };
   try {
-    if (!trylockPageOf(sys, old)) lockPageOf(sys, old);
+    if (!trylockPage(sys, old)) lockPage(sys, old);
     try {
       if (PageAnon(mem, old) && !PageKsm(mem, old)) result.anonVma = pageGetAnonVma(sys, old);
-      trylockPageOf(sys, newPfn);
+      trylockPage(sys, newPfn);
       try {
         unmapAndMove(sys, result);
       } finally {
-        unlockPageOf(sys, newPfn);
+        unlockPage(sys, newPfn);
         if (result.anonVma) putAnonVma(sys, result.anonVma);
       }
     } finally {
-      unlockPageOf(sys, old);
+      unlockPage(sys, old);
     }
   } finally {
     // putback_lru_page(newpage) (or the unused new page), then the old page's isolation reference.

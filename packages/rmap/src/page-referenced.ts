@@ -11,13 +11,14 @@ import {
   PageKsm,
   PTE_YOUNG,
   pageMapped,
+  trylockPage,
+  unlockPage,
   VM_LOCKED,
   VM_RAND_READ,
   VM_SEQ_READ,
   type VmArea,
 } from '@rmaplab/mm';
 import { SWAP_AGAIN, SWAP_FAIL, SWAP_SUCCESS } from './codes.js';
-import { trylockPageOf, unlockPageOf } from './page-lock.js';
 import {
   pageCheckAddress,
   pageLockAnonVmaRead,
@@ -100,7 +101,7 @@ export function pageReferenced(
   if (!pageMapped(mem, pfn) || mem.mapping[pfn] === null) return { referenced: 0, vmFlags: 0 };
   let weLocked = false;
   if (!isLocked && (!PageAnon(mem, pfn) || PageKsm(mem, pfn))) {
-    weLocked = trylockPageOf(sys, pfn);
+    weLocked = trylockPage(sys, pfn);
     if (!weLocked) return { referenced: 1, vmFlags: 0 };
   }
   const rwc: RmapWalkControl<PageReferencedArg> = {
@@ -117,7 +118,7 @@ export function pageReferenced(
   try {
     rmapWalk(sys, pfn, rwc, log);
   } finally {
-    if (weLocked) unlockPageOf(sys, pfn);
+    if (weLocked) unlockPage(sys, pfn);
   }
   return { referenced: rwc.contended ? -1 : pra.referenced, vmFlags: pra.vmFlags };
 }

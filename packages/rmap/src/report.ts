@@ -10,6 +10,7 @@ import {
   anonVmaLockWrite,
   anonVmaUnlockWrite,
   getPage,
+  lockPage,
   type Mm,
   type MmSystem,
   PAGE_MAPPING_FLAGS,
@@ -22,6 +23,8 @@ import {
   pageAnonVma,
   putPage,
   readPte,
+  trylockPage,
+  unlockPage,
   VM_EXEC,
   VM_LOCKED,
   VM_MAYSHARE,
@@ -34,7 +37,6 @@ import {
 } from '@rmaplab/mm';
 import { SWAP_AGAIN, swapName, TTU_MIGRATION, TTU_MUNLOCK, TTU_RMAP_LOCKED, ttuFlagNames } from './codes.js';
 import { migratePage, removeMigrationPtes } from './migrate.js';
-import { lockPageOf, trylockPageOf, unlockPageOf } from './page-lock.js';
 import { pageMkclean } from './page-mkclean.js';
 import { pageReferenced } from './page-referenced.js';
 import { newWalkLog, pageCheckAddress, type RmapWalkControl, rmapWalk, type WalkLog } from './rmap-walk.js';
@@ -115,11 +117,11 @@ export function pageAt(mm: Mm, addr: number): number {
 function withLockedPage<T>(sys: MmSystem, pfn: number, fn: () => T): T {
   getPage(sys, pfn);
   try {
-    if (!trylockPageOf(sys, pfn)) lockPageOf(sys, pfn);
+    if (!trylockPage(sys, pfn)) lockPage(sys, pfn);
     try {
       return fn();
     } finally {
-      unlockPageOf(sys, pfn);
+      unlockPage(sys, pfn);
     }
   } finally {
     putPage(sys, pfn);

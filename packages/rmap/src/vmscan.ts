@@ -29,7 +29,9 @@ import {
   PG_unevictable,
   pageMapped,
   putPage,
+  trylockPage,
   tryToFreeSwap,
+  unlockPage,
   VM_EXEC,
   VM_LOCKED,
 } from '@rmaplab/mm';
@@ -43,7 +45,6 @@ import {
   TTU_BATCH_FLUSH,
   TTU_UNMAP,
 } from './codes.js';
-import { trylockPageOf, unlockPageOf } from './page-lock.js';
 import { type PageReferencedResult, pageReferenced } from './page-referenced.js';
 import { newWalkLog, type WalkLog } from './rmap-walk.js';
 import { tryToUnmap } from './try-to-unmap.js';
@@ -167,11 +168,11 @@ export function shrinkPage(sys: MmSystem, page: Page | number, opts: ShrinkOptio
     unmapLog: newWalkLog(),
   };
   getPage(sys, pfn); // isolate_lru_page()
-  if (!trylockPageOf(sys, pfn)) return putback(sys, r, 'kept', 'keep: trylock_page failed, the page is busy');
+  if (!trylockPage(sys, pfn)) return putback(sys, r, 'kept', 'keep: trylock_page failed, the page is busy');
   try {
     [r.outcome, r.reason] = decide(sys, r, opts);
   } finally {
-    if (r.outcome !== 'freed') unlockPageOf(sys, pfn);
+    if (r.outcome !== 'freed') unlockPage(sys, pfn);
   }
   return putback(sys, r, r.outcome, r.reason);
 }
@@ -214,7 +215,7 @@ function decide(sys: MmSystem, r: ReclaimResult, opts: ShrinkOptions): [ReclaimO
   }
   if (!hasMapping(sys, pfn) || !removeMapping(sys, pfn))
     return verdict('kept', 'keep_locked: __remove_mapping() failed (other references to the page)');
-  unlockPageOf(sys, pfn);
+  unlockPage(sys, pfn);
   return verdict(
     'freed',
     PageAnon(mem, pfn)

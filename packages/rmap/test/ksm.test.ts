@@ -3,6 +3,7 @@ import {
   checkInvariants,
   ksmExternalRefs,
   ksmRunToFixedPoint,
+  lockPage,
   MAP_PRIVATE,
   type Mm,
   MmSystem,
@@ -16,13 +17,15 @@ import {
   readPte,
   sysFork,
   sysMadvise,
+  sysMlock,
   sysMmap,
+  unlockPage,
   userAccess,
 } from '@rmaplab/mm';
 import { describe, expect, it } from 'vitest';
 import { TTU_IGNORE_ACCESS, TTU_UNMAP } from '../src/codes.js';
+import { installRmap } from '../src/install.js';
 import { migratePage } from '../src/migrate.js';
-import { lockPageOf, unlockPageOf } from '../src/page-lock.js';
 import { newWalkLog } from '../src/rmap-walk.js';
 import { tryToUnmap } from '../src/try-to-unmap.js';
 
@@ -66,9 +69,9 @@ describe('rmap_walk_ksm', () => {
       expect(sys.as(sys.kswapd, () => addToSwap(sys, kpfn))).toBe(true);
       const log = newWalkLog();
       sys.as(sys.kswapd, () => {
-        lockPageOf(sys, kpfn);
+        lockPage(sys, kpfn);
         tryToUnmap(sys, kpfn, reclaimFlags(sys), log);
-        unlockPageOf(sys, kpfn);
+        unlockPage(sys, kpfn);
       });
       expect(log.kind).toBe('ksm');
       // Pass 0 visits each item's own mm (newest item first), pass 1 the forked child.
@@ -117,13 +120,43 @@ describe('rmap_walk_ksm', () => {
       expect(sys.as(sys.kswapd, () => addToSwap(sys, pfn))).toBe(true);
       const log = newWalkLog();
       sys.as(sys.kswapd, () => {
-        lockPageOf(sys, pfn);
+        lockPage(sys, pfn);
         tryToUnmap(sys, pfn, reclaimFlags(sys), log);
-        unlockPageOf(sys, pfn);
+        unlockPage(sys, pfn);
       });
       expect(log.visits.length).toBe(sharers);
       expect(log.visits.length).toBeLessThanOrEqual(256);
       expect(sys.mem.mapcount[pfn]).toBe(-1);
+    }
+  });
+});
+
+describe('one PG_locked lock per page across KSM and rmap', () => {
+  it('merging a page that a VM_LOCKED VMA shares with a fork munlocks it under the page lock KSM took', () => {
+    for (const kernel of ['4.9', '6.12'] as const) {
+      const sys = new MmSystem({ kernel, strictLocking: true });
+      installRmap(sys);
+      const mms: Mm[] = [];
+      for (let i = 0; i < 2; i++) {
+        const mm = sys.newMm(`L${i}`);
+        sysMmap(sys, mm, { addr: ADDR, len: PAGE_SIZE, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE });
+        userAccess(sys, mm, ADDR, true);
+        sys.mem.content[readPte(mm, ADDR).pfn] = sys.contentFor('same');
+        sysMlock(sys, mm, ADDR, PAGE_SIZE);
+        sysMadvise(sys, mm, ADDR, PAGE_SIZE, 'mergeable');
+        mms.push(mm);
+      }
+      // The child's VMA is not locked (fork clears VM_LOCKED): once L0's PTE goes over to the KSM
+      // page, munlock_vma_page finds the old page still mapped and (6.12) walks its rmap through
+      // the installed hook, which must see the page lock that KSM holds as held.
+      mms.push(sysFork(sys, mms[0], 'C'));
+      ksmRunToFixedPoint(sys);
+      check(sys);
+      const kpfn = readPte(mms[0], ADDR).pfn;
+      expect(PageKsm(sys.mem, kpfn)).toBe(true);
+      for (const mm of mms) expect(readPte(mm, ADDR).pfn).toBe(kpfn);
+      expect(sys.locks.reports).toEqual([]);
+      expect(sys.locks.tasksHoldingLocks()).toEqual([]);
     }
   });
 });

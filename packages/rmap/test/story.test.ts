@@ -5,6 +5,7 @@
  */
 import {
   KernelError,
+  lockPage,
   PG_mlocked,
   PTE_MIGRATION,
   PTE_PRESENT,
@@ -12,6 +13,7 @@ import {
   PTE_WRITE,
   PTE_YOUNG,
   readPte,
+  unlockPage,
   userAccess,
   VM_GROWSDOWN,
   VM_LOCKED,
@@ -19,7 +21,6 @@ import {
 } from '@rmaplab/mm';
 import { describe, expect, it } from 'vitest';
 import {
-  lockPageOf,
   migrateAt,
   newWalkLog,
   pageMkclean,
@@ -37,7 +38,6 @@ import {
   TTU_MIGRATION,
   TTU_UNMAP,
   tryToUnmap,
-  unlockPageOf,
   unmapAt,
   walkAt,
 } from '../src/index.js';
@@ -59,11 +59,11 @@ function locked<T>(w: World, pfn: number, fn: () => T): T {
   const sys = w.sys;
   return sys.as(sys.kswapd, () => {
     sys.mem.refcount[pfn]++;
-    lockPageOf(sys, pfn);
+    lockPage(sys, pfn);
     try {
       return fn();
     } finally {
-      unlockPageOf(sys, pfn);
+      unlockPage(sys, pfn);
       sys.mem.refcount[pfn]--;
     }
   });
