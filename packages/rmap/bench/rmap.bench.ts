@@ -177,6 +177,7 @@ function preRmapComparison(): { scan: number; walk: number; found: number; vmas:
     const hits = { n: 0 };
     const rwc: RmapWalkControl<{ n: number }> = {
       arg: hits,
+      name: 'page_mapped_in_vma',
       rmapOne: countMapped,
       done: null,
       anonLock: null,

@@ -109,6 +109,7 @@ export function removeMigrationPtes(
 ): void {
   const rwc: RmapWalkControl<number> = {
     arg: old,
+    name: 'remove_migration_pte',
     rmapOne: removeMigrationPte,
     done: null,
     anonLock: null,

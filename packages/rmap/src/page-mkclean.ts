@@ -54,6 +54,7 @@ export function pageMkclean(sys: MmSystem, page: Page | number, log?: WalkLog): 
   const cleaned = { count: 0 };
   const rwc: RmapWalkControl<{ count: number }> = {
     arg: cleaned,
+    name: 'page_mkclean_one',
     rmapOne: pageMkcleanOne,
     done: null,
     anonLock: null,

@@ -106,6 +106,7 @@ export function pageReferenced(
   }
   const rwc: RmapWalkControl<PageReferencedArg> = {
     arg: pra,
+    name: 'page_referenced_one',
     rmapOne: pageReferencedOne,
     done: null,
     anonLock: pageLockAnonVmaRead,

@@ -150,6 +150,7 @@ export function walkAt(sys: MmSystem, mm: Mm, addr: number): WalkStatementReport
   const log = newWalkLog();
   const rwc: RmapWalkControl<null> = {
     arg: null,
+    name: 'page_mapped_in_vma',
     rmapOne: pageMappedInVma,
     done: null,
     anonLock: null,

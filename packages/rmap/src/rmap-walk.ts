@@ -42,6 +42,11 @@ import { rmapWalkKsm } from './ksm.js';
 export interface RmapWalkControl<A = unknown> {
   /** rwc->arg: the client's private state, handed to rmapOne and invalidVma. */
   arg: A;
+  /**
+   * Model addition: the kernel's name of rmap_one (`try_to_unmap_one`, ...), which trace events
+   * carry. Spelled out because a minified build renames the functions.
+   */
+  name: string;
   /** rwc->rmap_one: SWAP_AGAIN continues the walk; anything else stops it and is its result. */
   rmapOne: (sys: MmSystem, pfn: number, vma: VmArea, address: number, arg: A) => number;
   /** rwc->done: true stops the walk after the VMA just visited. */
@@ -213,7 +218,7 @@ export function visitVma<A>(
   const ret = rwc.rmapOne(sys, pfn, vma, address, rwc.arg);
   if (visit) visit.result = ret;
   if (sys.tracing)
-    walkEvent(sys, kernelName(rwc.rmapOne.name), `${vma.name}: ${swapName(ret)}`, {
+    walkEvent(sys, rwc.name, `${vma.name}: ${swapName(ret)}`, {
       vma: vma.id,
       addr: address,
       pfn,
@@ -266,11 +271,6 @@ export function walkBegin(
 export function walkEnd(sys: MmSystem, fn: string, pfn: number, ret: number): number {
   if (sys.tracing) walkEvent(sys, fn, `returns ${swapName(ret)}`, { pfn, result: swapName(ret) });
   return ret;
-}
-
-/** camelCase function name → the kernel's snake_case name (tryToUnmapOne → try_to_unmap_one). */
-function kernelName(name: string): string {
-  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
 /**

@@ -180,6 +180,7 @@ export function tryToUnmap(sys: MmSystem, page: Page | number, flags: number, lo
   const mem = sys.mem;
   const rwc: RmapWalkControl<RmapPrivate> = {
     arg: { flags, lazyfreed: 0 },
+    name: 'try_to_unmap_one',
     rmapOne: tryToUnmapOne,
     done: pageNotMapped,
     anonLock: pageLockAnonVmaRead,
@@ -205,6 +206,7 @@ export function tryToMunlock(sys: MmSystem, page: Page | number, log?: WalkLog):
   if (!PageLocked(sys.mem, pfn)) throw new Error(`try_to_munlock: pfn ${pfn} is not locked (VM_BUG_ON_PAGE)`);
   const rwc: RmapWalkControl<RmapPrivate> = {
     arg: { flags: TTU_MUNLOCK, lazyfreed: 0 },
+    name: 'try_to_unmap_one',
     rmapOne: tryToUnmapOne,
     done: pageNotMapped,
     anonLock: pageLockAnonVmaRead,

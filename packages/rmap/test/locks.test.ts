@@ -13,7 +13,20 @@ import {
   type TraceEvent,
 } from '@rmaplab/mm';
 import { describe, expect, it } from 'vitest';
-import { pageLockAnonVmaRead, pageReferenced, walkAt } from '../src/index.js';
+import {
+  migrateAt,
+  mkcleanAt,
+  pageLockAnonVmaRead,
+  pageReferenced,
+  type RmapWalkControl,
+  referencedAt,
+  rmapWalk,
+  SWAP_AGAIN,
+  TTU_IGNORE_ACCESS,
+  TTU_UNMAP,
+  unmapAt,
+  walkAt,
+} from '../src/index.js';
 import { World } from './helpers.js';
 
 function family(kernel: '4.9' | '6.12'): World {
@@ -113,6 +126,54 @@ describe('locks', () => {
       'found',
       'found',
     ]);
+    w.check();
+  });
+});
+
+describe('trace names of rmap_one', () => {
+  /** The rmap_one events: a VMA's `walk` event carrying a SWAP_* result. */
+  function rmapOneNames(events: TraceEvent[]): string[] {
+    return events
+      .filter(
+        (e) => e.kind === 'walk' && e.refs?.vma !== undefined && String(e.refs.result).startsWith('SWAP_'),
+      )
+      .map((e) => e.fn);
+  }
+
+  it('every client names its rmap_one as the kernel does, whatever its function is called', () => {
+    const w = family('4.9');
+    const sys = w.sys;
+    const events: TraceEvent[] = [];
+    sys.setTrace((e) => events.push(e));
+    const seen = (run: () => void): string[] => {
+      events.length = 0;
+      run();
+      return [...new Set(rmapOneNames(events))];
+    };
+    const P = w.mm('P');
+    expect(seen(() => walkAt(sys, P, w.addr('heap')))).toEqual(['page_mapped_in_vma']);
+    expect(seen(() => referencedAt(sys, P, w.addr('heap')))).toEqual(['page_referenced_one']);
+    expect(seen(() => mkcleanAt(sys, P, w.addr('f')))).toEqual(['page_mkclean_one']);
+    expect(seen(() => migrateAt(sys, P, w.addr('heap')))).toEqual([
+      'try_to_unmap_one',
+      'remove_migration_pte',
+    ]);
+    expect(seen(() => unmapAt(sys, P, w.addr('f'), TTU_UNMAP | TTU_IGNORE_ACCESS))).toEqual([
+      'try_to_unmap_one',
+    ]);
+    // A client whose callback has no name of its own (as after minification) is named by rwc.name.
+    const rwc: RmapWalkControl<null> = {
+      arg: null,
+      name: 'my_rmap_one',
+      rmapOne: [() => SWAP_AGAIN][0],
+      done: null,
+      anonLock: null,
+      invalidVma: null,
+    };
+    expect(seen(() => sys.as(sys.kswapd, () => rmapWalk(sys, w.pfn('P', 'heap'), rwc)))).toEqual([
+      'my_rmap_one',
+    ]);
+    sys.setTrace(null);
     w.check();
   });
 });

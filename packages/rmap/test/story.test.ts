@@ -217,6 +217,7 @@ describe('the seed story', () => {
     const seen: string[] = [];
     const rwc: RmapWalkControl<string[]> = {
       arg: seen,
+      name: 'collect_one',
       rmapOne: (_sys, _pfn, vma, _addr, arg) => {
         arg.push(vma.vmMm.owner.name);
         return SWAP_AGAIN;
