@@ -41,13 +41,19 @@ const ACQ_TRYLOCK = 1;
  */
 class StackShape {
   private readonly next = new Map<number, StackShape>();
+  /** The last push, as a lock is mostly taken on top of the same stack again and again. */
+  private lastPair = -1;
+  private lastNext: StackShape | undefined;
   /** Acquisitions (pair id × 2 + nested) that validate() passed on top of this stack. */
   readonly passed = new Set<number>();
 
   /** The stack one entry higher. */
   push(pair: number): StackShape {
+    if (pair === this.lastPair) return this.lastNext as StackShape;
     let c = this.next.get(pair);
     if (c === undefined) this.next.set(pair, (c = new StackShape()));
+    this.lastPair = pair;
+    this.lastNext = c;
     return c;
   }
 }

@@ -1,7 +1,11 @@
 /**
  * try_to_unmap of a page mapped by 1,000 processes — an anonymous page shared by a parent and 1,000
  * forked children, and a file page mapped by 1,000 processes — in ns per visited VMA (target ≤ 200).
- * Between rounds every process faults the page back in (untimed).
+ * Between rounds every process faults the page back in (untimed). One full GC runs before the
+ * rounds, none between them: the walk allocates nothing, and a forced collection between rounds
+ * leaves the anon_vma tree and the VMAs (which the refault does not touch) cold in the CPU caches,
+ * so the next walk measures cache misses (the first walk after a full GC costs about 1.5× more
+ * per VMA on a 2-core VM, and a walk straight after the GC 2-4×).
  *
  * Then the pre-rmap way of the seed text beside the rmap walk, in the same run: 10,000 processes of
  * 100 VMAs each, one page mapped by a family of 10 of them; the old way scans every VMA of every
@@ -66,7 +70,7 @@ function gc(): void {
 const mappers = numArg('mappers', 1000);
 const rounds = numArg('rounds', 25);
 /** Untimed rounds first, so that the figures are those of optimised code. */
-const WARMUP = 5;
+const WARMUP = 20;
 const procs = numArg('procs', 10_000);
 const vmasPer = numArg('vmas', 100);
 const ADDR = 0x10000000000;
@@ -75,9 +79,9 @@ const ADDR = 0x10000000000;
 function timeUnmap(sys: MmSystem, mms: Mm[], flags: number): { ns: number; visits: number } {
   const times: number[] = [];
   let visits = 0;
+  gc();
   for (let r = 0; r < WARMUP + rounds; r++) {
     const pfn = readPte(mms[0], ADDR).pfn;
-    gc();
     const log = r === 0 ? newWalkLog() : undefined;
     const ret = sys.as(sys.kswapd, () => {
       lockPage(sys, pfn);
