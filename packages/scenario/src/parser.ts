@@ -16,11 +16,12 @@ import {
   type SetValue,
   type Span,
   type Statement,
+  type StatementOf,
   TTU_FLAG_NAMES,
   type TtuFlagName,
 } from './ast.js';
 import { quote, ScenarioError, type ScenarioErrorKind } from './errors.js';
-import { lexLine, type Word } from './lexer.js';
+import { scanWords, type WordBounds } from './lexer.js';
 
 /** Statements written without a `P:` prefix. */
 export const GLOBAL_STATEMENTS = ['spawn', 'set', 'ksm', 'observe'] as const;
@@ -45,6 +46,8 @@ export const PROCESS_STATEMENTS = [
   'mkclean',
 ] as const;
 export type StatementName = (typeof GLOBAL_STATEMENTS)[number] | (typeof PROCESS_STATEMENTS)[number];
+type ProcessStatementName = (typeof PROCESS_STATEMENTS)[number];
+const PROCESS_STATEMENT_SET: ReadonlySet<string> = new Set(PROCESS_STATEMENTS);
 
 /** One-line usage of every statement, as shown in error messages. */
 export const STATEMENT_USAGE: Readonly<Record<StatementName, string>> = {
@@ -85,9 +88,7 @@ const PROTS: readonly Prot[] = ['none', 'r', 'rw'];
 const ADVICES: readonly Advice[] = ['mergeable', 'unmergeable', 'dontneed', 'pageout', 'cold'];
 const SHARINGS = ['private', 'shared'] as const;
 
-const NAME_RE = /^[A-Za-z][A-Za-z0-9_.-]*$/;
 const NAME_EXPECTED = 'a name matching [A-Za-z][A-Za-z0-9_.-]*';
-const DECIMAL_RE = /^[0-9]+$/;
 
 // ---------------------------------------------------------------------------------------------
 // Messages helpers
@@ -189,25 +190,71 @@ const A = {
   ksmMaxSharing: { label: 'ksm-max-sharing value', expected: 'a number' },
 } satisfies Record<string, Arg>;
 
-/** Parses the words of one line; every failure throws a ScenarioError at the offending text. */
+/** [A-Za-z] */
+function isLetter(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+/** [A-Za-z0-9_.-] */
+function isNameChar(c: number): boolean {
+  return isLetter(c) || (c >= 48 && c <= 57) || c === 95 || c === 46 || c === 45;
+}
+
+/** Whether `src` from `start` to `end` is a name, [A-Za-z][A-Za-z0-9_.-]* (checked without slicing it out). */
+function isNameAt(src: string, start: number, end: number): boolean {
+  if (start >= end || !isLetter(src.charCodeAt(start))) return false;
+  for (let i = start + 1; i < end; i++) if (!isNameChar(src.charCodeAt(i))) return false;
+  return true;
+}
+
+const COLON = 58;
+const ZERO = 48;
+/** Up to this many digits, summing digit by digit gives exactly what Number() gives. */
+const EXACT_DIGITS = 15;
+
+/**
+ * Parses the words of one line; every failure throws a ScenarioError at the offending text. Words are
+ * read from the line's WordBounds and sliced out only when their text is needed (names, keywords,
+ * messages): a valid statement costs its own fields and spans, nothing else.
+ */
 class LineParser {
   private pos = 0;
   private usage = '';
+  private readonly count: number;
 
   constructor(
     private readonly src: string,
     private readonly line: number,
-    private readonly words: Word[],
-  ) {}
+    private readonly words: WordBounds,
+  ) {
+    this.count = words.count;
+  }
 
-  // --- spans and errors --------------------------------------------------------------------
+  // --- words, spans and errors --------------------------------------------------------------------
+
+  private start(i: number): number {
+    return this.words.start[i];
+  }
+
+  private end(i: number): number {
+    return this.words.end[i];
+  }
+
+  private text(i: number): string {
+    return this.src.slice(this.words.start[i], this.words.end[i]);
+  }
 
   private spanAt(start: number, end: number): Span {
     return { line: this.line, column: start + 1, endColumn: end + 1 };
   }
 
-  private span(w: Word): Span {
-    return this.spanAt(w.start, w.end);
+  private span(i: number): Span {
+    return this.spanAt(this.words.start[i], this.words.end[i]);
+  }
+
+  /** The span of the word just taken. */
+  private lastSpan(): Span {
+    return this.span(this.pos - 1);
   }
 
   private fail(
@@ -235,41 +282,39 @@ class LineParser {
 
   // --- cursor ----------------------------------------------------------------------------------
 
-  private peek(): Word | undefined {
-    return this.words[this.pos];
-  }
-
-  /** The next word, or a "missing ..." error placed just after the previous word. */
-  private take(arg: Arg): Word {
-    const w = this.words[this.pos];
-    if (w === undefined) {
-      const at = this.words[this.pos - 1]?.end ?? 0;
-      this.fail('syntax', at, at + 1, this.withUsage(`missing ${arg.label}`), arg.expected, '');
-    }
+  /** The index of the next word, or a "missing ..." error placed just after the previous word. */
+  private take(arg: Arg): number {
+    const i = this.pos;
+    if (i >= this.count) this.missing(arg);
     this.pos++;
-    return w;
+    return i;
   }
 
-  private end(): void {
-    const w = this.words[this.pos];
-    if (w === undefined) return;
-    const last = this.words[this.words.length - 1];
-    const found = this.src.slice(w.start, last.end);
-    const prev = this.words[this.pos - 1];
+  private missing(arg: Arg): never {
+    const at = this.pos > 0 ? this.end(this.pos - 1) : 0;
+    this.fail('syntax', at, at + 1, this.withUsage(`missing ${arg.label}`), arg.expected, '');
+  }
+
+  private endOfLine(): void {
+    const i = this.pos;
+    if (i >= this.count) return;
+    const lastEnd = this.end(this.count - 1);
     this.fail(
       'syntax',
-      w.start,
-      last.end,
-      this.withUsage(`unexpected extra argument after ${quote(prev.text)}`),
+      this.start(i),
+      lastEnd,
+      this.withUsage(`unexpected extra argument after ${quote(this.text(i - 1))}`),
       'end of line',
-      found,
+      this.src.slice(this.start(i), lastEnd),
     );
   }
 
   // --- values ----------------------------------------------------------------------------------
 
-  private checkName(text: string, start: number, arg: Arg): void {
-    if (NAME_RE.test(text)) return;
+  /** Checks that the text from `start` to `end` is a name. */
+  private checkName(start: number, end: number, arg: Arg): void {
+    if (isNameAt(this.src, start, end)) return;
+    const text = this.src.slice(start, end);
     let why: string;
     if (text === '') why = 'empty name';
     else if (!/[A-Za-z]/.test(text[0])) why = 'a name must start with a letter';
@@ -287,482 +332,566 @@ class LineParser {
     );
   }
 
-  private name(arg: Arg): [string, Span] {
+  private name(arg: Arg): string {
     const w = this.take(arg);
-    this.checkName(w.text, w.start, arg);
-    return [w.text, this.span(w)];
+    this.checkName(this.start(w), this.end(w), arg);
+    return this.text(w);
   }
 
-  /** A decimal number in `text` (which starts at offset `start` of the line), within min..max. */
+  /**
+   * The decimal number written from `start` to `end` of the line, within min..max. `limitWhy` adds
+   * a reason to the out-of-range message.
+   */
   private numberAt(
-    text: string,
     start: number,
+    end: number,
     arg: Arg,
     min: number,
     max: number,
-    limitWhy: (value: number) => string = () => '',
+    limitWhy?: (value: number) => string,
   ): number {
-    const end = start + text.length;
-    if (!DECIMAL_RE.test(text)) {
-      let why = 'not a decimal number';
-      if (/^-/.test(text)) why = 'negative numbers are not allowed';
-      else if (/^\+/.test(text)) why = 'write numbers without a sign';
-      else if (/^0[xX]/.test(text)) why = 'hexadecimal is not allowed, numbers are decimal';
-      else if (/^0[bBoO]/.test(text)) why = 'binary and octal are not allowed, numbers are decimal';
-      else if (/^[0-9]+(\.[0-9]*)?[eE][+-]?[0-9]*$/.test(text)) why = 'exponents are not allowed';
-      else if (/^[0-9]*\.[0-9]+$|^[0-9]+\.$/.test(text)) why = 'not a whole number';
-      this.fail('syntax', start, end, `bad ${arg.label}: ${why}`, `a decimal number ${min}..${max}`, text);
+    const src = this.src;
+    let value = 0;
+    let digits = start < end;
+    for (let i = start; digits && i < end; i++) {
+      const d = src.charCodeAt(i) - ZERO;
+      if (d < 0 || d > 9) digits = false;
+      else value = value * 10 + d;
     }
-    if (text.length > 1 && text[0] === '0') {
-      const canonical = text.replace(/^0+(?=.)/, '');
+    if (!digits) this.notDecimal(start, end, arg, min, max);
+    if (end - start > 1 && src.charCodeAt(start) === ZERO) {
+      const canonical = src.slice(start, end).replace(/^0+(?=.)/, '');
       this.fail(
         'syntax',
         start,
         end,
         `bad ${arg.label}: leading zeros are not allowed, write ${canonical}`,
         `a decimal number ${min}..${max}`,
-        text,
+        src.slice(start, end),
       );
     }
-    const value = Number(text);
+    if (end - start > EXACT_DIGITS) value = Number(src.slice(start, end));
     if (!Number.isSafeInteger(value) || value < min || value > max) {
-      this.fail('limit', start, end, `${arg.label} out of range${limitWhy(value)}`, `${min}..${max}`, text);
+      this.fail(
+        'limit',
+        start,
+        end,
+        `${arg.label} out of range${limitWhy?.(value) ?? ''}`,
+        `${min}..${max}`,
+        src.slice(start, end),
+      );
     }
     return value;
   }
 
-  private number(
-    arg: Arg,
-    min: number,
-    max: number,
-    limitWhy: (value: number) => string = () => '',
-  ): [number, Span] {
-    const w = this.take(arg);
-    return [this.numberAt(w.text, w.start, arg, min, max, limitWhy), this.span(w)];
+  /** The error for text that is not a plain decimal number, saying what it looks like instead. */
+  private notDecimal(start: number, end: number, arg: Arg, min: number, max: number): never {
+    const text = this.src.slice(start, end);
+    let why = 'not a decimal number';
+    if (/^-/.test(text)) why = 'negative numbers are not allowed';
+    else if (/^\+/.test(text)) why = 'write numbers without a sign';
+    else if (/^0[xX]/.test(text)) why = 'hexadecimal is not allowed, numbers are decimal';
+    else if (/^0[bBoO]/.test(text)) why = 'binary and octal are not allowed, numbers are decimal';
+    else if (/^[0-9]+(\.[0-9]*)?[eE][+-]?[0-9]*$/.test(text)) why = 'exponents are not allowed';
+    else if (/^[0-9]*\.[0-9]+$|^[0-9]+\.$/.test(text)) why = 'not a whole number';
+    this.fail('syntax', start, end, `bad ${arg.label}: ${why}`, `a decimal number ${min}..${max}`, text);
   }
 
-  private keyword<T extends string>(arg: Arg, options: readonly T[]): [T, Span] {
+  private number(arg: Arg, min: number, max: number, limitWhy?: (value: number) => string): number {
     const w = this.take(arg);
-    return [this.keywordOf(w, arg, options), this.span(w)];
+    return this.numberAt(this.start(w), this.end(w), arg, min, max, limitWhy);
   }
 
-  private keywordOf<T extends string>(w: Word, arg: Arg, options: readonly T[]): T {
-    if ((options as readonly string[]).includes(w.text)) return w.text as T;
+  private keyword<T extends string>(arg: Arg, options: readonly T[]): T {
+    const w = this.take(arg);
+    const text = this.text(w);
+    if ((options as readonly string[]).includes(text)) return text as T;
     this.fail(
       'syntax',
-      w.start,
-      w.end,
-      `unknown ${arg.label}${didYouMean(suggest(w.text, options))}`,
+      this.start(w),
+      this.end(w),
+      `unknown ${arg.label}${didYouMean(suggest(text, options))}`,
       oneOf(options),
-      w.text,
+      text,
     );
   }
 
-  /** A single page index; a FIRST..LAST range is refused (only read and write take one). */
-  private page(arg: Arg = A.page): [number, Span] {
-    const w = this.take(arg);
-    if (w.text.includes('..')) {
-      this.fail(
-        'semantic',
-        w.start,
-        w.end,
-        this.withUsage('a page range FIRST..LAST is only allowed in read and write'),
-        'a single page index',
-        w.text,
-      );
-    }
-    return [this.numberAt(w.text, w.start, arg, 0, MAX_REGION_PAGES - 1), this.span(w)];
+  /** Where `..` is in word `w`, or -1. */
+  private dotsIn(w: number): number {
+    const at = this.src.indexOf('..', this.start(w));
+    return at >= 0 && at + 2 <= this.end(w) ? at : -1;
   }
 
-  private pageOrRange(): [number, number, Span] {
-    const w = this.take(A.pageOrRange);
-    const max = MAX_REGION_PAGES - 1;
-    const dots = w.text.indexOf('..');
-    if (dots < 0) {
-      const page = this.numberAt(w.text, w.start, A.page, 0, max);
-      return [page, page, this.span(w)];
-    }
-    const a = w.text.slice(0, dots);
-    const b = w.text.slice(dots + 2);
-    const example = 'FIRST..LAST, e.g. "0..3"';
-    if (a === '') this.fail('syntax', w.start, w.end, 'missing first page of the range', example, w.text);
-    if (b === '') this.fail('syntax', w.start, w.end, 'missing last page of the range', example, w.text);
-    if (b.includes('..')) {
-      this.fail('syntax', w.start, w.end, 'a page range has exactly one ".."', example, w.text);
-    }
-    const first = this.numberAt(a, w.start, A.first, 0, max);
-    const last = this.numberAt(b, w.start + dots + 2, A.last, 0, max);
-    if (first > last) {
+  /** A single page index; a FIRST..LAST range is refused (only read and write take one). */
+  private page(arg: Arg = A.page): number {
+    const w = this.take(arg);
+    if (this.dotsIn(w) >= 0) {
       this.fail(
         'semantic',
-        w.start,
-        w.end,
-        `page range goes backwards: first page ${first} is after last page ${last}`,
-        `FIRST <= LAST, e.g. "${last}..${first}"`,
-        w.text,
+        this.start(w),
+        this.end(w),
+        this.withUsage('a page range FIRST..LAST is only allowed in read and write'),
+        'a single page index',
+        this.text(w),
       );
     }
-    return [first, last, this.span(w)];
+    return this.numberAt(this.start(w), this.end(w), arg, 0, MAX_REGION_PAGES - 1);
+  }
+
+  /** The `..` of a FIRST..LAST word, or -1 for a single page; a malformed range is an error. */
+  private rangeDots(w: number): number {
+    const dots = this.dotsIn(w);
+    if (dots < 0) return -1;
+    const start = this.start(w);
+    const end = this.end(w);
+    const example = 'FIRST..LAST, e.g. "0..3"';
+    if (dots === start)
+      this.fail('syntax', start, end, 'missing first page of the range', example, this.text(w));
+    if (dots + 2 === end)
+      this.fail('syntax', start, end, 'missing last page of the range', example, this.text(w));
+    const again = this.src.indexOf('..', dots + 2);
+    if (again >= 0 && again + 2 <= end) {
+      this.fail('syntax', start, end, 'a page range has exactly one ".."', example, this.text(w));
+    }
+    return dots;
   }
 
   // --- statements ------------------------------------------------------------------------------
 
   parse(step: number): Statement {
-    const words = this.words;
     const src = this.src;
-    const base = {
-      step,
-      span: this.spanAt(words[0].start, words[words.length - 1].end),
-      text: src.trim(),
-    };
-    const w0 = words[0];
-    const colon = w0.text.indexOf(':');
-    let prefix: { word: Word; proc: string; procSpan: Span } | undefined;
+    const s0 = this.start(0);
+    const e0 = this.end(0);
+    const span = this.spanAt(s0, this.end(this.count - 1));
+    const text = src.trim();
+    let colon = -1;
+    for (let i = s0; i < e0; i++) {
+      if (src.charCodeAt(i) === COLON) {
+        colon = i - s0;
+        break;
+      }
+    }
     if (colon === 0) {
       this.fail(
         'syntax',
-        w0.start,
-        w0.start + 1,
+        s0,
+        s0 + 1,
         'missing process name before ":"',
         'a process name, as in "A: mmap ..."',
-        w0.text,
+        this.text(0),
       );
-    } else if (w0.text.endsWith(':')) {
-      const proc = w0.text.slice(0, -1);
-      this.checkName(proc, w0.start, A.proc);
-      prefix = { word: w0, proc, procSpan: this.spanAt(w0.start, w0.end - 1) };
-    } else if (colon > 0) {
-      const head = w0.text.slice(0, colon + 1);
-      this.fail(
-        'syntax',
-        w0.start + colon + 1,
-        w0.end,
-        `missing space after ${quote(head)}`,
-        `a space between ${quote(head)} and the statement`,
-        w0.text,
-      );
-    } else if (words[1]?.text.startsWith(':')) {
-      this.fail(
-        'syntax',
-        w0.end,
-        words[1].start + 1,
-        `no space allowed between the process name and ":"; write ${quote(`${w0.text}:`)}`,
-        quote(`${w0.text}:`),
-        src.slice(w0.start, words[1].start + 1),
-      );
-    }
-
-    this.pos = prefix ? 1 : 0;
-    if (prefix) {
-      const sw = this.take({
-        label: `statement after ${quote(prefix.word.text)}`,
-        expected: oneOf(PROCESS_STATEMENTS),
-      });
-      const op = sw.text;
-      if ((PROCESS_STATEMENTS as readonly string[]).includes(op)) {
-        return this.processStatement(op as (typeof PROCESS_STATEMENTS)[number], base, prefix);
+    } else if (src.charCodeAt(e0 - 1) === COLON) {
+      this.checkName(s0, e0 - 1, A.proc);
+      const proc = src.slice(s0, e0 - 1);
+      const procSpan = this.spanAt(s0, e0 - 1);
+      this.pos = 1;
+      if (this.count < 2) {
+        this.missing({
+          label: `statement after ${quote(this.text(0))}`,
+          expected: oneOf(PROCESS_STATEMENTS),
+        });
+      }
+      this.pos = 2;
+      const op = this.text(1);
+      if (PROCESS_STATEMENT_SET.has(op)) {
+        return this.processStatement(op as ProcessStatementName, step, span, text, proc, procSpan);
       }
       if ((GLOBAL_STATEMENTS as readonly string[]).includes(op)) {
         this.fail(
           'syntax',
-          prefix.word.start,
-          prefix.word.end,
+          s0,
+          e0,
           `${quote(op)} takes no process prefix; usage: ${STATEMENT_USAGE[op as StatementName]}`,
           `${quote(op)} at the start of the line`,
-          prefix.word.text,
+          this.text(0),
         );
       }
       this.fail(
         'syntax',
-        sw.start,
-        sw.end,
+        this.start(1),
+        this.end(1),
         `unknown statement${didYouMean(suggest(op, PROCESS_STATEMENTS))}`,
         `a statement: ${oneOf(PROCESS_STATEMENTS)}`,
         op,
       );
+    } else if (colon > 0) {
+      const head = src.slice(s0, s0 + colon + 1);
+      this.fail(
+        'syntax',
+        s0 + colon + 1,
+        e0,
+        `missing space after ${quote(head)}`,
+        `a space between ${quote(head)} and the statement`,
+        this.text(0),
+      );
+    } else if (this.count > 1 && src.charCodeAt(this.start(1)) === COLON) {
+      const w0 = this.text(0);
+      this.fail(
+        'syntax',
+        e0,
+        this.start(1) + 1,
+        `no space allowed between the process name and ":"; write ${quote(`${w0}:`)}`,
+        quote(`${w0}:`),
+        src.slice(s0, this.start(1) + 1),
+      );
     }
 
-    const op = w0.text;
+    const op = this.text(0);
     this.pos = 1;
     switch (op) {
       case 'spawn': {
         this.usage = STATEMENT_USAGE.spawn;
-        const [proc, procSpan] = this.name(A.proc);
-        this.end();
-        return { ...base, op: 'spawn', proc, procSpan };
+        const proc = this.name(A.proc);
+        const procSpan = this.lastSpan();
+        this.endOfLine();
+        return { step, span, text, op: 'spawn', proc, procSpan };
       }
       case 'ksm':
       case 'observe':
         this.usage = STATEMENT_USAGE[op];
-        this.end();
-        return { ...base, op };
+        this.endOfLine();
+        return { step, span, text, op };
       case 'set':
-        return this.setStatement(base);
+        return this.setStatement(step, span, text);
     }
-    if ((PROCESS_STATEMENTS as readonly string[]).includes(op)) {
+    if (PROCESS_STATEMENT_SET.has(op)) {
       this.fail(
         'syntax',
-        w0.start,
-        w0.end,
+        s0,
+        e0,
         `${quote(op)} needs a process prefix "P:"; usage: ${STATEMENT_USAGE[op as StatementName]}`,
         `a process name and ":" before ${quote(op)}`,
         op,
       );
     }
-    const w1 = words[1];
-    if (w1 !== undefined && (PROCESS_STATEMENTS as readonly string[]).includes(w1.text) && NAME_RE.test(op)) {
+    const w1 = this.count > 1 ? this.text(1) : undefined;
+    if (w1 !== undefined && PROCESS_STATEMENT_SET.has(w1) && isNameAt(op, 0, op.length)) {
       this.fail(
         'syntax',
-        w0.start,
-        w0.end,
-        `missing ":" after process name; write ${quote(`${op}: ${w1.text}`)}`,
+        s0,
+        e0,
+        `missing ":" after process name; write ${quote(`${op}: ${w1}`)}`,
         quote(`${op}:`),
         op,
       );
     }
     const s = suggest(op, [...GLOBAL_STATEMENTS, ...PROCESS_STATEMENTS]);
-    const hint = s !== undefined && (PROCESS_STATEMENTS as readonly string[]).includes(s) ? `P: ${s}` : s;
+    const hint = s !== undefined && PROCESS_STATEMENT_SET.has(s) ? `P: ${s}` : s;
     this.fail(
       'syntax',
-      w0.start,
-      w0.end,
+      s0,
+      e0,
       `unknown statement${didYouMean(hint)}`,
       `${oneOf([...GLOBAL_STATEMENTS])}, or "P:" and a process statement`,
       op,
     );
   }
 
-  private setStatement(base: { step: number; span: Span; text: string }): Statement {
+  private setStatement(step: number, span: Span, text: string): Statement {
     this.usage = STATEMENT_USAGE.set;
-    const [key, keySpan] = this.keyword(A.setKey, SET_KEYS);
+    const key = this.keyword(A.setKey, SET_KEYS);
+    const keySpan = this.lastSpan();
     this.usage = SET_USAGE[key];
     let set: SetValue;
-    let valueSpan: Span;
     switch (key) {
-      case 'kernel': {
-        const [v, sp] = this.keyword(A.kernel, KERNELS);
-        set = { key, value: v };
-        valueSpan = sp;
+      case 'kernel':
+        set = { key, value: this.keyword(A.kernel, KERNELS) };
         break;
-      }
-      case 'zero-page': {
-        const [v, sp] = this.keyword(A.zeroPage, ON_OFF);
-        set = { key, value: v === 'on' };
-        valueSpan = sp;
+      case 'zero-page':
+        set = { key, value: this.keyword(A.zeroPage, ON_OFF) === 'on' };
         break;
-      }
-      case 'fault-around': {
-        const [v, sp] = this.number(A.faultAround, 1, MAX_FAULT_AROUND, (n) =>
-          n > MAX_FAULT_AROUND ? ': the window is at most one page table of 512 entries' : '',
-        );
-        set = { key, value: v };
-        valueSpan = sp;
+      case 'fault-around':
+        set = {
+          key,
+          value: this.number(A.faultAround, 1, MAX_FAULT_AROUND, (n) =>
+            n > MAX_FAULT_AROUND ? ': the window is at most one page table of 512 entries' : '',
+          ),
+        };
         break;
-      }
       case 'swap': {
         const w = this.take(A.swap);
-        valueSpan = this.span(w);
-        if (w.text === 'unlimited') set = { key, value: 'unlimited' };
-        else if (/^[0-9+\-.]/.test(w.text)) {
-          set = { key, value: this.numberAt(w.text, w.start, A.swap, 0, MAX_SWAP_PAGES) };
+        const t = this.text(w);
+        if (t === 'unlimited') set = { key, value: 'unlimited' };
+        else if (/^[0-9+\-.]/.test(t)) {
+          set = { key, value: this.numberAt(this.start(w), this.end(w), A.swap, 0, MAX_SWAP_PAGES) };
         } else {
           this.fail(
             'syntax',
-            w.start,
-            w.end,
-            `bad swap size${didYouMean(suggest(w.text, ['unlimited']))}`,
+            this.start(w),
+            this.end(w),
+            `bad swap size${didYouMean(suggest(t, ['unlimited']))}`,
             `a number of pages 0..${MAX_SWAP_PAGES} or unlimited`,
-            w.text,
+            t,
           );
         }
         break;
       }
-      case 'ksm-max-sharing': {
-        const [v, sp] = this.number(A.ksmMaxSharing, MIN_KSM_MAX_SHARING, MAX_KSM_MAX_SHARING, (n) =>
-          n < MIN_KSM_MAX_SHARING ? ': the kernel refuses values below 2' : '',
-        );
-        set = { key, value: v };
-        valueSpan = sp;
+      case 'ksm-max-sharing':
+        set = {
+          key,
+          value: this.number(A.ksmMaxSharing, MIN_KSM_MAX_SHARING, MAX_KSM_MAX_SHARING, (n) =>
+            n < MIN_KSM_MAX_SHARING ? ': the kernel refuses values below 2' : '',
+          ),
+        };
         break;
-      }
     }
-    this.end();
-    return { ...base, op: 'set', set, keySpan, valueSpan };
+    const valueSpan = this.lastSpan();
+    this.endOfLine();
+    return { step, span, text, op: 'set', set, keySpan, valueSpan };
   }
 
   private processStatement(
-    op: (typeof PROCESS_STATEMENTS)[number],
-    base: { step: number; span: Span; text: string },
-    prefix: { proc: string; procSpan: Span },
+    op: ProcessStatementName,
+    step: number,
+    span: Span,
+    text: string,
+    proc: string,
+    procSpan: Span,
   ): Statement {
     this.usage = STATEMENT_USAGE[op];
-    const on = { ...base, proc: prefix.proc, procSpan: prefix.procSpan };
     if (op === 'fork') {
-      const [child, childSpan] = this.name(A.child);
-      this.end();
-      return { ...on, op, child, childSpan };
+      const child = this.name(A.child);
+      const childSpan = this.lastSpan();
+      this.endOfLine();
+      return { step, span, text, proc, procSpan, op, child, childSpan };
     }
     if (op === 'exit') {
-      this.end();
-      return { ...on, op };
+      this.endOfLine();
+      return { step, span, text, proc, procSpan, op };
     }
-    const [region, regionSpan] = this.name(A.region);
-    const r = { ...on, region, regionSpan };
+    const region = this.name(A.region);
+    const regionSpan = this.lastSpan();
     switch (op) {
       case 'mmap': {
-        const [pages, pagesSpan] = this.number(A.pages, 1, MAX_REGION_PAGES);
+        const pages = this.number(A.pages, 1, MAX_REGION_PAGES);
+        const pagesSpan = this.lastSpan();
         const bw = this.take(A.backing);
+        const bt = this.text(bw);
+        const bs = this.start(bw);
+        const be = this.end(bw);
         let backing: Backing;
         let fileSpan: Span | undefined;
-        if (bw.text === 'anon') backing = { type: 'anon' };
-        else if (bw.text.startsWith('file:')) {
-          const file = bw.text.slice(5);
+        if (bt === 'anon') backing = { type: 'anon' };
+        else if (bt.startsWith('file:')) {
+          const file = bt.slice(5);
           if (file === '') {
-            this.fail('syntax', bw.start, bw.end, 'missing file name after "file:"', 'file:FILE', bw.text);
+            this.fail('syntax', bs, be, 'missing file name after "file:"', 'file:FILE', bt);
           }
-          this.checkName(file, bw.start + 5, A.file);
+          this.checkName(bs + 5, be, A.file);
           backing = { type: 'file', file };
-          fileSpan = this.spanAt(bw.start + 5, bw.end);
-        } else if (bw.text === 'file') {
+          fileSpan = this.spanAt(bs + 5, be);
+        } else if (bt === 'file') {
+          this.fail('syntax', bs, be, 'a file mapping names its file', 'file:FILE, e.g. file:data', bt);
+        } else if ((SHARINGS as readonly string[]).includes(bt)) {
           this.fail(
             'syntax',
-            bw.start,
-            bw.end,
-            'a file mapping names its file',
-            'file:FILE, e.g. file:data',
-            bw.text,
-          );
-        } else if ((SHARINGS as readonly string[]).includes(bw.text)) {
-          this.fail(
-            'syntax',
-            bw.start,
-            bw.end,
-            this.withUsage(`missing mapping kind before ${quote(bw.text)}`),
+            bs,
+            be,
+            this.withUsage(`missing mapping kind before ${quote(bt)}`),
             A.backing.expected,
-            bw.text,
+            bt,
           );
         } else {
-          const s = suggest(bw.text.replace(/:.*/, ''), ['anon', 'file']);
+          const s = suggest(bt.replace(/:.*/, ''), ['anon', 'file']);
           this.fail(
             'syntax',
-            bw.start,
-            bw.end,
+            bs,
+            be,
             `unknown mapping kind${didYouMean(s === 'file' ? 'file:FILE' : s)}`,
             A.backing.expected,
-            bw.text,
+            bt,
           );
         }
-        const [sharing] = this.keyword(A.sharing, SHARINGS);
-        this.end();
-        return {
-          ...r,
+        const sharing = this.keyword(A.sharing, SHARINGS);
+        this.endOfLine();
+        const st: StatementOf<'mmap'> = {
+          step,
+          span,
+          text,
+          proc,
+          procSpan,
+          region,
+          regionSpan,
           op,
           pages,
           pagesSpan,
           backing,
           shared: sharing === 'shared',
-          ...(fileSpan ? { fileSpan } : {}),
         };
+        if (fileSpan) st.fileSpan = fileSpan;
+        return st;
       }
       case 'read':
       case 'write': {
-        const [first, last, pageSpan] = this.pageOrRange();
-        let value: [string, Span] | undefined;
-        const more = this.peek();
-        if (op === 'read' && more !== undefined && NAME_RE.test(more.text)) {
+        const w = this.take(A.pageOrRange);
+        const max = MAX_REGION_PAGES - 1;
+        const dots = this.rangeDots(w);
+        const start = this.start(w);
+        const end = this.end(w);
+        const first =
+          dots < 0 ? this.numberAt(start, end, A.page, 0, max) : this.numberAt(start, dots, A.first, 0, max);
+        const last = dots < 0 ? first : this.numberAt(dots + 2, end, A.last, 0, max);
+        if (first > last) {
           this.fail(
-            'syntax',
-            more.start,
-            this.words[this.words.length - 1].end,
-            this.withUsage('read takes no VALUE (only write does)'),
-            'end of line',
-            this.src.slice(more.start, this.words[this.words.length - 1].end),
+            'semantic',
+            start,
+            end,
+            `page range goes backwards: first page ${first} is after last page ${last}`,
+            `FIRST <= LAST, e.g. "${last}..${first}"`,
+            this.text(w),
           );
         }
-        if (op === 'write' && more !== undefined) value = this.name(A.value);
-        this.end();
-        return {
-          ...r,
-          op,
-          first,
-          last,
-          pageSpan,
-          ...(value ? { value: value[0], valueSpan: value[1] } : {}),
-        };
+        const pageSpan = this.span(w);
+        const more = this.pos < this.count;
+        if (op === 'read' && more && isNameAt(this.src, this.start(this.pos), this.end(this.pos))) {
+          const lastEnd = this.end(this.count - 1);
+          this.fail(
+            'syntax',
+            this.start(this.pos),
+            lastEnd,
+            this.withUsage('read takes no VALUE (only write does)'),
+            'end of line',
+            this.src.slice(this.start(this.pos), lastEnd),
+          );
+        }
+        if (op === 'write' && more) {
+          const value = this.name(A.value);
+          const valueSpan = this.lastSpan();
+          this.endOfLine();
+          return {
+            step,
+            span,
+            text,
+            proc,
+            procSpan,
+            region,
+            regionSpan,
+            op,
+            first,
+            last,
+            pageSpan,
+            value,
+            valueSpan,
+          };
+        }
+        this.endOfLine();
+        return { step, span, text, proc, procSpan, region, regionSpan, op, first, last, pageSpan };
       }
       case 'munmap': {
-        if (this.peek() === undefined) return { ...r, op };
-        const [page, pageSpan] = this.page();
-        const [count, countSpan] = this.number(A.count, 1, MAX_REGION_PAGES);
-        this.end();
-        return { ...r, op, range: { page, count, pageSpan, countSpan } };
+        if (this.pos >= this.count) return { step, span, text, proc, procSpan, region, regionSpan, op };
+        const page = this.page();
+        const pageSpan = this.lastSpan();
+        const count = this.number(A.count, 1, MAX_REGION_PAGES);
+        const countSpan = this.lastSpan();
+        this.endOfLine();
+        return {
+          step,
+          span,
+          text,
+          proc,
+          procSpan,
+          region,
+          regionSpan,
+          op,
+          range: { page, count, pageSpan, countSpan },
+        };
       }
       case 'mprotect': {
-        const [page, pageSpan] = this.page();
-        const [count, countSpan] = this.number(A.count, 1, MAX_REGION_PAGES);
-        const [prot, protSpan] = this.keyword(A.prot, PROTS);
-        this.end();
-        return { ...r, op, page, count, prot, pageSpan, countSpan, protSpan };
+        const page = this.page();
+        const pageSpan = this.lastSpan();
+        const count = this.number(A.count, 1, MAX_REGION_PAGES);
+        const countSpan = this.lastSpan();
+        const prot = this.keyword(A.prot, PROTS);
+        const protSpan = this.lastSpan();
+        this.endOfLine();
+        return {
+          step,
+          span,
+          text,
+          proc,
+          procSpan,
+          region,
+          regionSpan,
+          op,
+          page,
+          count,
+          prot,
+          pageSpan,
+          countSpan,
+          protSpan,
+        };
       }
       case 'mremap': {
         const w = this.take(A.mremap);
-        if (w.text === 'move') {
-          this.end();
-          return { ...r, op: 'mremap-move' };
+        const t = this.text(w);
+        if (t === 'move') {
+          this.endOfLine();
+          return { step, span, text, proc, procSpan, region, regionSpan, op: 'mremap-move' };
         }
-        if (!/^[0-9+\-.]/.test(w.text)) {
+        if (!/^[0-9+\-.]/.test(t)) {
           this.fail(
             'syntax',
-            w.start,
-            w.end,
-            `bad ${A.mremap.label}${didYouMean(suggest(w.text, ['move']))}`,
+            this.start(w),
+            this.end(w),
+            `bad ${A.mremap.label}${didYouMean(suggest(t, ['move']))}`,
             `a number of pages 1..${MAX_REGION_PAGES} or move`,
-            w.text,
+            t,
           );
         }
-        const pages = this.numberAt(w.text, w.start, A.mremap, 1, MAX_REGION_PAGES);
-        this.end();
-        return { ...r, op, pages, pagesSpan: this.span(w) };
+        const pages = this.numberAt(this.start(w), this.end(w), A.mremap, 1, MAX_REGION_PAGES);
+        this.endOfLine();
+        return { step, span, text, proc, procSpan, region, regionSpan, op, pages, pagesSpan: this.span(w) };
       }
       case 'mlock':
       case 'munlock':
-        this.end();
-        return { ...r, op };
+        this.endOfLine();
+        return { step, span, text, proc, procSpan, region, regionSpan, op };
       case 'madvise': {
-        const [advice, adviceSpan] = this.keyword(A.advice, ADVICES);
-        this.end();
-        return { ...r, op, advice, adviceSpan };
+        const advice = this.keyword(A.advice, ADVICES);
+        const adviceSpan = this.lastSpan();
+        this.endOfLine();
+        return { step, span, text, proc, procSpan, region, regionSpan, op, advice, adviceSpan };
       }
       case 'unmap': {
-        const [page, pageSpan] = this.page();
+        const page = this.page();
+        const pageSpan = this.lastSpan();
         const flags: TtuFlagName[] = [];
         const flagSpans: Span[] = [];
-        for (let w = this.peek(); w !== undefined; w = this.peek()) {
-          this.pos++;
-          if (!(TTU_FLAG_NAMES as readonly string[]).includes(w.text)) {
-            const s = suggest(w.text, TTU_FLAG_NAMES) ?? suggest(`TTU_${w.text}`, TTU_FLAG_NAMES);
+        while (this.pos < this.count) {
+          const w = this.take(A.flag);
+          const t = this.text(w);
+          if (!(TTU_FLAG_NAMES as readonly string[]).includes(t)) {
+            const s = suggest(t, TTU_FLAG_NAMES) ?? suggest(`TTU_${t}`, TTU_FLAG_NAMES);
             this.fail(
               'syntax',
-              w.start,
-              w.end,
+              this.start(w),
+              this.end(w),
               `unknown unmap flag${didYouMean(s)}`,
               `a flag of 4.9's enum ttu_flags: ${oneOf(TTU_FLAG_NAMES)}`,
-              w.text,
+              t,
             );
           }
-          const flag = w.text as TtuFlagName;
+          const flag = t as TtuFlagName;
           if (flags.includes(flag)) {
-            this.fail('semantic', w.start, w.end, 'unmap flag given twice', 'each flag at most once', w.text);
+            this.fail(
+              'semantic',
+              this.start(w),
+              this.end(w),
+              'unmap flag given twice',
+              'each flag at most once',
+              t,
+            );
           }
           flags.push(flag);
           flagSpans.push(this.span(w));
         }
-        return { ...r, op, page, pageSpan, flags, flagSpans };
+        return { step, span, text, proc, procSpan, region, regionSpan, op, page, pageSpan, flags, flagSpans };
       }
       default: {
-        const [page, pageSpan] = this.page();
-        this.end();
-        return { ...r, op, page, pageSpan };
+        const page = this.page();
+        const pageSpan = this.lastSpan();
+        this.endOfLine();
+        return { step, span, text, proc, procSpan, region, regionSpan, op, page, pageSpan };
       }
     }
   }
@@ -771,15 +900,18 @@ class LineParser {
 // ---------------------------------------------------------------------------------------------
 // Entry points
 
+/** The word boundaries of the line being parsed: one buffer for every line. */
+const lineWords: WordBounds = { count: 0, start: [], end: [] };
+
 /**
  * Parse one source line. Returns null for a blank or comment-only line; throws a ScenarioError at
  * the first problem otherwise. `line` is the 1-based line number used in spans and errors, `step`
  * the 1-based statement number this line gets if it is a statement.
  */
 export function parseLine(text: string, line: number, step: number): Statement | null {
-  const words = lexLine(text);
-  if (words.length === 0) return null;
-  return new LineParser(text, line, words).parse(step);
+  scanWords(text, lineWords);
+  if (lineWords.count === 0) return null;
+  return new LineParser(text, line, lineWords).parse(step);
 }
 
 /** Split a source text into lines: `\n` or `\r\n` ends a line; a leading byte-order mark is dropped. */
@@ -789,17 +921,22 @@ export function splitLines(text: string): string[] {
 
 /**
  * Parse lazily, statement by statement: a runner can execute the statements before a bad line;
- * the ScenarioError is thrown when the iteration reaches that line.
+ * the ScenarioError is thrown when the iteration reaches that line. The lines are cut out of `text`
+ * one at a time (the same lines as `splitLines`), so a long scenario never exists as an array of lines.
  */
 export function* iterateScenario(text: string): Generator<Statement, void, undefined> {
-  const lines = splitLines(text);
+  const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   let step = 0;
-  for (let i = 0; i < lines.length; i++) {
-    const st = parseLine(lines[i], i + 1, step + 1);
+  let line = 0;
+  for (let at = 0; at <= src.length; ) {
+    let nl = src.indexOf('\n', at);
+    if (nl < 0) nl = src.length;
+    const st = parseLine(src.slice(at, nl), ++line, step + 1);
     if (st !== null) {
       step++;
       yield st;
     }
+    at = nl + 1;
   }
 }
 
