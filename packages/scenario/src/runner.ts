@@ -81,13 +81,16 @@ export interface RunnerOptions {
 export interface StepResult {
   step: number;
   statement: Statement;
-  /** Trace events, when tracing. */
+  /** Trace events, when tracing (otherwise an empty array, shared and frozen). */
   events: TraceEvent[];
   /** For `observe`. */
   observation?: Observation;
   /** For `walk`, `unmap`, `reclaim`, `referenced`, `migrate`, `mkclean`, `ksm`. */
   report?: OpReport;
 }
+
+/** The events of every step when not tracing: nothing is ever added, so nothing is allocated per step. */
+const NO_EVENTS = Object.freeze([]) as unknown as TraceEvent[];
 
 /** First address handed to regions: each gets a fresh 2 MiB-aligned slot with room to grow. */
 const REGION_BASE = 0x100_0000_0000;
@@ -102,7 +105,8 @@ export class ScenarioRunner {
   private started = false;
   private spawned = 0;
   private steps = 0;
-  private events: TraceEvent[] = [];
+  /** This statement's trace events; without tracing, one frozen empty array that every step shares. */
+  private events: TraceEvent[] = NO_EVENTS;
 
   constructor(opts: RunnerOptions = {}) {
     this.opts = opts;
@@ -125,7 +129,7 @@ export class ScenarioRunner {
   exec(st: Statement): StepResult {
     if (++this.steps > this.limits.statements)
       throw this.error(st.span, 'limit', `more than ${this.limits.statements} statements`);
-    this.events = [];
+    if (this.opts.trace) this.events = [];
     const result: StepResult = { step: st.step, statement: st, events: this.events };
     try {
       this.run(st, result);
@@ -332,29 +336,42 @@ export class ScenarioRunner {
     });
   }
 
-  /** read / write of one page or a range: every page is checked before any is touched. */
+  /**
+   * read / write of one page or a range: every page is checked before any is touched. The checks
+   * go VMA by VMA (one lookup per VMA the range crosses, not one per page), and each refusal names
+   * the first page, in page order, that the page-by-page access would have died on.
+   */
   private access(st: StatementOf<'read' | 'write'>): void {
     const [p, r] = this.region(st);
     this.checkRange(r, st.first, st.last - st.first + 1, st.pageSpan);
     const write = st.op === 'write';
-    for (let page = st.first; page <= st.last; page++) {
-      const addr = r.addr + page * PAGE_SIZE;
+    const end = r.addr + (st.last + 1) * PAGE_SIZE;
+    for (let addr = r.addr + st.first * PAGE_SIZE; addr < end; ) {
       const vma = vmaAt(p.mm, addr);
-      const where = `${st.proc}:${st.region}:${page}`;
       if (!vma)
         throw this.error(
           st.pageSpan,
           'kernel',
-          `${where} is not mapped: the access would kill ${st.proc} (SIGSEGV)`,
+          `${pageName(st, r, addr)} is not mapped: the access would kill ${st.proc} (SIGSEGV)`,
         );
       if (!(vma.vmFlags & (write ? VM_WRITE : VM_READ)))
         throw this.error(
           st.pageSpan,
           'kernel',
-          `${where} is not ${write ? 'writable' : 'readable'}: the access would kill ${st.proc} (SIGSEGV)`,
+          `${pageName(st, r, addr)} is not ${write ? 'writable' : 'readable'}: the access would kill ${st.proc} (SIGSEGV)`,
         );
-      if (vma.vmFile && linearPageIndex(vma, addr) >= vma.vmFile.sizePages)
-        throw this.error(st.pageSpan, 'kernel', `${where} is beyond the end of ${vma.vmFile.name} (SIGBUS)`);
+      const spanEnd = Math.min(end, vma.vmEnd);
+      const file = vma.vmFile;
+      // The file offset grows with the address, so only the span's last page can be past EOF.
+      if (file && linearPageIndex(vma, spanEnd - PAGE_SIZE) >= file.sizePages) {
+        const eof = vma.vmStart + (file.sizePages - vma.vmPgoff) * PAGE_SIZE;
+        throw this.error(
+          st.pageSpan,
+          'kernel',
+          `${pageName(st, r, Math.max(addr, eof))} is beyond the end of ${file.name} (SIGBUS)`,
+        );
+      }
+      addr = spanEnd;
     }
     const content = write ? st.value : undefined;
     for (let page = st.first; page <= st.last; page++) {
@@ -469,6 +486,11 @@ export class ScenarioRunner {
       ...extra,
     });
   }
+}
+
+/** `PROCESS:REGION:PAGE` of an address inside a statement's region. */
+function pageName(st: { proc: string; region: string }, r: RegionState, addr: number): string {
+  return `${st.proc}:${st.region}:${(addr - r.addr) / PAGE_SIZE}`;
 }
 
 function kernelMessage(st: Statement, e: KernelError): string {
