@@ -88,7 +88,7 @@ export class RwSemaphore extends Lock {
     for (let i = 0; i < r.length; i++) {
       if (sameTask(r[i], t)) {
         for (let j = i; j < r.length - 1; j++) r[j] = r[j + 1];
-        r.length--;
+        r.pop();
         return;
       }
     }

@@ -45,7 +45,23 @@ class StackShape {
   private lastPair = -1;
   private lastNext: StackShape | undefined;
   /** Acquisitions (pair id × 2 + nested) that validate() passed on top of this stack. */
-  readonly passed = new Set<number>();
+  private readonly passed = new Set<number>();
+  /** The last acquisition passed here: the same lock class is mostly taken again and again. */
+  private lastPassed = -1;
+
+  /** Whether validate() passed `key` on top of this stack. */
+  hasPassed(key: number): boolean {
+    if (key === this.lastPassed) return true;
+    if (!this.passed.has(key)) return false;
+    this.lastPassed = key;
+    return true;
+  }
+
+  /** Remember that validate() passed `key` on top of this stack. */
+  pass(key: number): void {
+    this.passed.add(key);
+    this.lastPassed = key;
+  }
 
   /** The stack one entry higher. */
   push(pair: number): StackShape {
@@ -151,8 +167,9 @@ export abstract class Lock {
     this.sys = sys;
     this.lockClass = lockClass;
     this.name = name;
-    this.docClass = sys.orderIndex.canonical(lockClass);
-    this.pair = sys.pairOf(lockClass, this.docClass);
+    const known = sys.classOf(lockClass);
+    this.docClass = known.docClass;
+    this.pair = known.pair;
   }
 
   /** @internal the holder that prevents `t` from taking the lock in `mode`, or null. May claim the lock. */
@@ -189,6 +206,8 @@ export class LockSystem {
   /** Ids of the (class, documented class) pairs seen: class → documented class → id. */
   private readonly pairIds = new Map<string, Map<string, number>>();
   private pairCount = 0;
+  /** classOf()'s answers. */
+  private readonly classes = new Map<string, { readonly docClass: string; readonly pair: number }>();
   /** The empty held stack, root of the validator's memo. */
   private readonly emptyShape = new StackShape();
   /** findState()'s last answer: tasks take locks in runs. */
@@ -271,6 +290,17 @@ export class LockSystem {
   // ---------------------------------------------------------------------------------------------
   // internal, used by the lock classes
 
+  /** @internal A lock class's documented name and pair id, worked out once per class (locks are made by the thousand). */
+  classOf(lockClass: string): { readonly docClass: string; readonly pair: number } {
+    let c = this.classes.get(lockClass);
+    if (c === undefined) {
+      const docClass = this.orderIndex.canonical(lockClass);
+      c = { docClass, pair: this.pairOf(lockClass, docClass) };
+      this.classes.set(lockClass, c);
+    }
+    return c;
+  }
+
   /** @internal A small integer naming the pair (class, documented class), the same for every lock of it. */
   pairOf(cls: string, docClass: string): number {
     let m = this.pairIds.get(cls);
@@ -339,7 +369,7 @@ export class LockSystem {
       // whose new edges it then recorded) passes again with nothing to record.
       const key = pair * 2 + (nested ? 1 : 0);
       const shape = s.shapes[s.depth];
-      if (!shape.passed.has(key) && this.validate(s, lock, mode, cls, nested)) shape.passed.add(key);
+      if (!shape.hasPassed(key) && this.validate(s, lock, mode, cls, nested)) shape.pass(key);
     }
     const owner = lock.conflict(t, mode);
     if (owner !== null) {
@@ -352,7 +382,7 @@ export class LockSystem {
     }
     lock.grant(t, mode);
     s.push(lock, mode, cls, pair);
-    this.emit('acquire', t, lock, cls, mode);
+    if (this.onEvent) this.emit('acquire', t, lock, cls, mode);
     return true;
   }
 
@@ -386,7 +416,7 @@ export class LockSystem {
     const cls = s.classes[i];
     lock.revoke(t, mode);
     s.removeAt(i);
-    this.emit('release', t, lock, cls, mode);
+    if (this.onEvent) this.emit('release', t, lock, cls, mode);
     return true;
   }
 

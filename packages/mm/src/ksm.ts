@@ -182,14 +182,20 @@ export class KsmState {
 
 /** KSM state of `sys`, created on first use (the statics of mm/ksm.c). */
 export function ksmState(sys: MmSystem): KsmState {
+  if (sys === lastSys) return lastState;
   let s = states.get(sys);
   if (!s) {
     s = new KsmState();
     states.set(sys, s);
   }
+  lastSys = sys;
+  lastState = s;
   return s;
 }
 const states = new WeakMap<MmSystem, KsmState>();
+/** ksmState()'s last answer: ksmd asks for it at every step. */
+let lastSys: MmSystem | null = null;
+let lastState = new KsmState();
 
 /** The counters as /sys/kernel/mm/ksm shows them (pages_volatile clamped at 0, as the kernel does). */
 export function ksmCounters(sys: MmSystem): KsmCounters {

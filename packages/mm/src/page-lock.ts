@@ -4,7 +4,7 @@
  * what every layer (KSM, rmap, reclaim, migration) goes through, so the lock validator sees one lock
  * per page.
  */
-import { type BitLock, type LockBitHolder, pageLockOf } from '@rmaplab/locks';
+import { BitLock, type LockBitHolder } from '@rmaplab/locks';
 import { PG_locked } from './constants.js';
 import type { PhysMem } from './page.js';
 import type { MmSystem } from './system.js';
@@ -24,7 +24,8 @@ class PageLockBit implements LockBitHolder {
     sys: MmSystem,
   ) {
     this.lockName = `page#${pfn}`;
-    this.lock = pageLockOf(sys.locks, this);
+    // Made here rather than through pageLockOf(): this registry is the only way to the bit.
+    this.lock = new BitLock(sys.locks, this);
   }
   testAndSetLocked(): boolean {
     const was = (this.mem.flags[this.pfn] & LOCKED) !== 0;
@@ -36,10 +37,10 @@ class PageLockBit implements LockBitHolder {
   }
 }
 
-const registries = new WeakMap<MmSystem, PageLockBit[]>();
+const registries = new WeakMap<MmSystem, (PageLockBit | null)[]>();
 /** The registry last used: page locks come in runs on one system. */
 let lastSys: MmSystem | null = null;
-let lastBits: PageLockBit[] = [];
+let lastBits: (PageLockBit | null)[] = [];
 
 function pageLockBit(sys: MmSystem, pfn: number): PageLockBit {
   let bits = lastBits;
@@ -49,8 +50,11 @@ function pageLockBit(sys: MmSystem, pfn: number): PageLockBit {
     lastSys = sys;
     lastBits = bits = r;
   }
+  // Grown densely: frames are locked in no particular order, and an array with holes that far
+  // apart falls back to a hash table.
+  while (bits.length <= pfn) bits.push(null);
   let b = bits[pfn];
-  if (b === undefined) bits[pfn] = b = new PageLockBit(sys.mem, pfn, sys);
+  if (b === null) bits[pfn] = b = new PageLockBit(sys.mem, pfn, sys);
   return b;
 }
 
