@@ -56,10 +56,11 @@ export const TTU_FLAGS: Readonly<Record<string, number>> = {
 };
 
 /**
- * The 4.9 flags that 6.12 no longer has: munlock by rmap walk and MADV_FREE's TTU_LZFREE were
- * replaced, and try_to_unmap_one lost its young check (TTU_IGNORE_ACCESS; 0x10 is TTU_SYNC there).
+ * The 4.9 flags that 6.12's try_to_unmap does not take: munlock by rmap walk and MADV_FREE's
+ * TTU_LZFREE were replaced, try_to_unmap_one lost its young check (TTU_IGNORE_ACCESS; 0x10 is
+ * TTU_SYNC there), and migration entries are made by try_to_migrate() instead (TTU_MIGRATION).
  */
-export const TTU_NOT_IN_6_12 = TTU_MUNLOCK | TTU_LZFREE | TTU_IGNORE_ACCESS;
+export const TTU_NOT_IN_6_12 = TTU_MIGRATION | TTU_MUNLOCK | TTU_LZFREE | TTU_IGNORE_ACCESS;
 
 /** Flags from their kernel names (`TTU_MIGRATION`, ...); throws on an unknown name. */
 export function parseTtuFlags(names: readonly string[]): number {

@@ -18,10 +18,13 @@ import {
   PageAnon,
   PageKsm,
   PageSwapCache,
+  PG_active,
   PG_dirty,
-  PG_locked,
-  PG_mlocked,
+  PG_referenced,
+  PG_swapbacked,
   PG_swapcache,
+  PG_unevictable,
+  PG_uptodate,
   PTE_DIRTY,
   PTE_MIGRATION,
   PTE_PRESENT,
@@ -54,7 +57,7 @@ import {
   rmapWalkLocked,
   type WalkLog,
 } from './rmap-walk.js';
-import { tryToUnmap } from './try-to-unmap.js';
+import { tryToMigrate, tryToUnmap } from './try-to-unmap.js';
 
 /**
  * remove_migration_pte() — mm/migrate.c: under the PTE lock, a migration entry for `old` becomes a
@@ -135,25 +138,33 @@ export interface MigrateResult {
   anonVma: AnonVma | null;
 }
 
+/** Page flags that migrate_page_copy() (6.12 folio_migrate_flags) sets on the new page when set on the old one. */
+const COPIED_FLAGS = (1 << PG_referenced) | (1 << PG_uptodate) | (1 << PG_dirty);
+
 /**
- * migrate_page_move_mapping() + migrate_page_copy() — mm/migrate.c (4.9): `newPfn` takes over
- * `old`'s mapping and index, its page-cache or swap-cache slot (with the cache's reference) and
- * its data and flags. A cached page needs exactly the cache's and the migrator's references
- * (page_ref_freeze), else EAGAIN.
+ * migrate_page_move_mapping() + migrate_page_copy() — mm/migrate.c (4.9; 6.12
+ * __folio_migrate_mapping + folio_migrate_flags): only the expected references may be left — the
+ * migration's own isolation reference, plus the cache's for a page-cache or swap-cache page — else
+ * -EAGAIN. Then `newPfn` takes over `old`'s mapping and index, its cache slot (with the cache's
+ * reference), its data, PG_swapbacked / PG_swapcache, and the flags migrate_page_copy() copies:
+ * referenced, uptodate, dirty, and active or else unevictable (both moved). PG_mlocked is not
+ * copied: remove_migration_pte() mlocks the new page where a VM_LOCKED VMA maps it.
  */
 function moveToNewPage(sys: MmSystem, newPfn: number, old: number): boolean {
   const mem = sys.mem;
-  const cached =
-    PageSwapCache(mem, old) ||
-    ((mem.mappingTag[old] & PAGE_MAPPING_FLAGS) === 0 && mem.mapping[old] !== null);
-  if (cached && mem.refcount[old] !== 2) return false;
+  const swapCache = PageSwapCache(mem, old);
+  const cached = swapCache || ((mem.mappingTag[old] & PAGE_MAPPING_FLAGS) === 0 && mem.mapping[old] !== null);
+  if (mem.refcount[old] !== (cached ? 2 : 1)) return false;
   mem.mapping[newPfn] = mem.mapping[old];
   mem.mappingTag[newPfn] = mem.mappingTag[old];
   mem.index[newPfn] = mem.index[old];
   mem.content[newPfn] = mem.content[old];
-  const lockBit = 1 << PG_locked;
-  mem.flags[newPfn] = (mem.flags[old] & ~lockBit) | (mem.flags[newPfn] & lockBit);
-  if (PageSwapCache(mem, old)) {
+  const f = mem.flags[old];
+  let moved = f & ((1 << PG_swapbacked) | (1 << PG_swapcache) | COPIED_FLAGS);
+  if (f & (1 << PG_active)) moved |= 1 << PG_active;
+  else if (f & (1 << PG_unevictable)) moved |= 1 << PG_unevictable;
+  mem.flags[newPfn] |= moved;
+  if (swapCache) {
     const entry = mem.private[old];
     mem.private[newPfn] = entry;
     sys.swap.cache.set(entry, newPfn);
@@ -163,7 +174,11 @@ function moveToNewPage(sys: MmSystem, newPfn: number, old: number): boolean {
     mem.refcount[newPfn]++;
     mem.refcount[old]--;
   }
-  mem.flags[old] &= ~((1 << PG_swapcache) | (1 << PG_dirty) | (1 << PG_mlocked));
+  // The old page gives up what moved: its cache slot, and (a cached page) its dirty bit; active
+  // and unevictable are test-and-cleared.
+  let cleared = (1 << PG_swapcache) | (1 << PG_active) | (1 << PG_unevictable);
+  if (cached) cleared |= 1 << PG_dirty;
+  mem.flags[old] &= ~cleared;
   ksmMigratePage(sys, newPfn, old);
   return true;
 }
@@ -227,9 +242,10 @@ function unmapAndMove(sys: MmSystem, r: MigrateResult): void {
   const old = r.oldPfn;
   let wasMapped = false;
   if (pageMapped(mem, old)) {
-    const flags =
-      sys.options.kernel === '6.12' ? TTU_MIGRATION : TTU_MIGRATION | TTU_IGNORE_MLOCK | TTU_IGNORE_ACCESS;
-    r.unmap = tryToUnmap(sys, old, flags, r.unmapLog);
+    r.unmap =
+      sys.options.kernel === '6.12'
+        ? tryToMigrate(sys, old, 0, r.unmapLog)
+        : tryToUnmap(sys, old, TTU_MIGRATION | TTU_IGNORE_MLOCK | TTU_IGNORE_ACCESS, r.unmapLog);
     wasMapped = true;
   }
   if (!pageMapped(mem, old) && moveToNewPage(sys, r.newPfn, old)) r.rc = 'MIGRATEPAGE_SUCCESS';

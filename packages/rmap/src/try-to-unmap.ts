@@ -4,9 +4,10 @@
  * (TTU_MIGRATION) or nothing (file), in the kernel's order of checks.
  *
  * Under `kernel: '6.12'` the same walk follows 6.12's try_to_unmap_one / try_to_migrate_one: no young
- * check (so TTU_IGNORE_ACCESS does not exist), VM_LOCKED re-mlocks the page and aborts the walk,
- * TTU_MIGRATION always ignores mlock (try_to_migrate), and migration entries keep the young and
- * dirty bits. The results stay the 4.9 codes: an abort at VM_LOCKED is SWAP_MLOCK, an anonymous
+ * check (so TTU_IGNORE_ACCESS does not exist), VM_LOCKED re-mlocks the page and aborts the walk;
+ * migration is try_to_migrate() (try_to_migrate_one: never stops at VM_LOCKED, and its entries keep
+ * the young and dirty bits), which the model runs as this walk with TTU_MIGRATION set internally —
+ * 6.12's try_to_unmap refuses TTU_MIGRATION. The results stay the 4.9 codes: an abort at VM_LOCKED is SWAP_MLOCK, an anonymous
  * page outside the swap cache is SWAP_FAIL, a page left unmapped is SWAP_SUCCESS, and one still
  * mapped SWAP_AGAIN (6.12 callers test folio_mapped() instead).
  */
@@ -41,6 +42,7 @@ import {
   SWAP_LZFREE,
   SWAP_MLOCK,
   SWAP_SUCCESS,
+  TTU_BATCH_FLUSH,
   TTU_IGNORE_ACCESS,
   TTU_IGNORE_MLOCK,
   TTU_LZFREE,
@@ -159,11 +161,14 @@ function pageNotMapped(sys: MmSystem, pfn: number): boolean {
   return !pageMapped(sys.mem, pfn);
 }
 
-/** Throws for the 4.9 flags that 6.12 does not have, when running 6.12's rules. */
+/** Throws for the 4.9 flags that 6.12's try_to_unmap does not take, when running 6.12's rules. */
 function checkFlagsForKernel(sys: MmSystem, flags: number): void {
   if (sys.options.kernel === '6.12' && flags & TTU_NOT_IN_6_12)
     throw new RangeError(
-      `${ttuFlagNames(flags & TTU_NOT_IN_6_12).join(', ')}: not a try_to_unmap flag in Linux 6.12 (kernel 6.12 is selected)`,
+      `${ttuFlagNames(flags & TTU_NOT_IN_6_12).join(', ')}: not a try_to_unmap flag in Linux 6.12 (kernel 6.12 is selected)` +
+        (flags & TTU_MIGRATION
+          ? '; 6.12 makes migration entries with try_to_migrate() (the migrate statement)'
+          : ''),
     );
 }
 
@@ -175,12 +180,44 @@ function checkFlagsForKernel(sys: MmSystem, flags: number): void {
  * FAIL or MLOCK stay removed.
  */
 export function tryToUnmap(sys: MmSystem, page: Page | number, flags: number, log?: WalkLog): number {
-  const pfn = typeof page === 'number' ? page : page.pfn;
   checkFlagsForKernel(sys, flags);
+  return unmapWalk(sys, typeof page === 'number' ? page : page.pfn, flags, 'try_to_unmap_one', log);
+}
+
+/** Flags that 6.12's try_to_migrate() takes (TTU_SYNC is not modelled: the walk always locks). */
+const TRY_TO_MIGRATE_FLAGS = TTU_RMAP_LOCKED | TTU_SPLIT_HUGE_PMD | TTU_BATCH_FLUSH;
+
+/**
+ * try_to_migrate() — mm/rmap.c (6.12): replace every PTE of the page by a migration entry with
+ * try_to_migrate_one(), which never stops at VM_LOCKED and keeps the young and dirty bits in the
+ * entry. 4.9 has no such function (its migration calls try_to_unmap with TTU_MIGRATION). Returns
+ * SWAP_SUCCESS when nothing maps the page any more, else SWAP_AGAIN (6.12 returns void; callers
+ * test folio_mapped()).
+ */
+export function tryToMigrate(sys: MmSystem, page: Page | number, flags: number, log?: WalkLog): number {
+  if (sys.options.kernel !== '6.12')
+    throw new RangeError(
+      'try_to_migrate: not in Linux 4.9 (migration calls try_to_unmap with TTU_MIGRATION)',
+    );
+  if (flags & ~TRY_TO_MIGRATE_FLAGS)
+    throw new RangeError(
+      `try_to_migrate: unexpected flags ${ttuFlagNames(flags & ~TRY_TO_MIGRATE_FLAGS).join(', ')}`,
+    );
+  return unmapWalk(
+    sys,
+    typeof page === 'number' ? page : page.pfn,
+    flags | TTU_MIGRATION,
+    'try_to_migrate_one',
+    log,
+  );
+}
+
+/** The walk of try_to_unmap() and try_to_migrate(): `flags` as try_to_unmap_one reads them. */
+function unmapWalk(sys: MmSystem, pfn: number, flags: number, name: string, log?: WalkLog): number {
   const mem = sys.mem;
   const rwc: RmapWalkControl<RmapPrivate> = {
     arg: { flags, lazyfreed: 0 },
-    name: 'try_to_unmap_one',
+    name,
     rmapOne: tryToUnmapOne,
     done: pageNotMapped,
     anonLock: pageLockAnonVmaRead,
