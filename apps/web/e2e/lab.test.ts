@@ -125,7 +125,7 @@ describe.skipIf(reason !== null)('rmaplab in Chromium', () => {
   it('steps forwards and backwards through exact snapshots, by buttons, slider and keys', async () => {
     await open(FORK);
     await expect.poll(stepCount).toBe(6);
-    const processes = () => page.locator('.react-flow__node.kind-process').count();
+    const processes = () => page.locator('.kobj.kind-process').count();
     await jump(4); // after the fork
     await expect.poll(processes).toBe(2);
     await page.getByTestId('prev').click();
@@ -143,9 +143,7 @@ describe.skipIf(reason !== null)('rmaplab in Chromium', () => {
       await expect
         .poll(async () =>
           (
-            await page
-              .locator('.react-flow__node')
-              .evaluateAll((els) => els.map((e) => e.getAttribute('data-id')))
+            await page.locator('.kobj').evaluateAll((els) => els.map((e) => e.getAttribute('data-id')))
           ).sort(),
         )
         .toEqual(expected);
@@ -182,7 +180,7 @@ describe.skipIf(reason !== null)('rmaplab in Chromium', () => {
       const total = steps[walkStep - 1].events.length;
       for (let i = 0; i < total; i++) {
         const visited = await page
-          .locator('.react-flow__node.walk-visited')
+          .locator('.kobj.walk-visited')
           .evaluateAll((els) =>
             els.map(
               (e) =>
@@ -235,7 +233,7 @@ describe.skipIf(reason !== null)('rmaplab in Chromium', () => {
   it('turns a scenario over the size limits into a message at its line', async () => {
     await open('spawn A\nA: mmap huge 1000000 anon private\nobserve\n');
     await expect.poll(() => page.getByTestId('problem').innerText()).toContain('line 2');
-    expect(await page.locator('.react-flow__node').count()).toBeGreaterThanOrEqual(0);
+    expect(await page.locator('.kobj').count()).toBeGreaterThanOrEqual(0);
     expect(await stepCount()).toBe(1);
   });
 

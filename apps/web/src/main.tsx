@@ -1,4 +1,3 @@
-import '@xyflow/react/dist/style.css';
 import './styles.css';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';

@@ -134,6 +134,28 @@ export function layoutGraph(g: GraphData): Layout {
   return { positions, width: Math.max(0, x - RANK_GAP), height: fullHeight };
 }
 
+/** Horizontal reach of an edge's control points, so an edge leaves and enters its boxes level. */
+const EDGE_BEND = 40;
+
+/**
+ * The SVG path of an edge between two placed boxes: a cubic from the facing sides (right of the left
+ * box to left of the right one), or, between boxes of one column, a loop out of their right sides.
+ * Plain path text, so every edge of a class can share one `<path>` element.
+ */
+export function edgePath(from: Placed, to: Placed): string {
+  const fy = from.y + NODE_HEIGHT / 2;
+  const ty = to.y + NODE_HEIGHT / 2;
+  if (Math.abs(to.x - from.x) < NODE_WIDTH) {
+    const x = Math.max(from.x, to.x) + NODE_WIDTH;
+    return `M${from.x + NODE_WIDTH} ${fy}C${x + EDGE_BEND} ${fy} ${x + EDGE_BEND} ${ty} ${to.x + NODE_WIDTH} ${ty}`;
+  }
+  const forward = to.x > from.x;
+  const sx = forward ? from.x + NODE_WIDTH : from.x;
+  const tx = forward ? to.x : to.x + NODE_WIDTH;
+  const bend = Math.max(EDGE_BEND, Math.abs(tx - sx) / 2) * (forward ? 1 : -1);
+  return `M${sx} ${fy}C${sx + bend} ${fy} ${tx - bend} ${ty} ${tx} ${ty}`;
+}
+
 /** The one or two fields a node box shows under its label, by kind; the inspector shows them all. */
 const SUMMARY: Readonly<Record<string, readonly string[]>> = {
   process: ['pid', 'map_count'],
