@@ -20,15 +20,17 @@ function addToSwapCache(sys: MmSystem, pfn: number, entry: number): void {
 }
 
 /**
- * add_to_swap() — mm/swap_state.c: give an anonymous page a swap slot and put it in the swap cache
- * (marked dirty, so it is written out). False when swap is full or absent.
+ * add_to_swap() — mm/swap_state.c: give an anonymous page a swap slot and put it in the swap cache.
+ * 6.12 also marks it dirty (folio_mark_dirty, for MADV_FREE pages whose PTEs were cleaned); 4.9
+ * does not: the dirty PTEs make it dirty when try_to_unmap clears them, and a page that stays clean
+ * is discarded as lazily freed (TTU_LZFREE). False when swap is full or absent.
  */
 export function addToSwap(sys: MmSystem, pfn: number): boolean {
   const entry = sys.swap.getSwapPage();
   if (entry === 0) return false;
   addToSwapCache(sys, pfn, entry);
   sys.swap.data.set(entry, sys.mem.content[pfn]);
-  sys.mem.flags[pfn] |= 1 << PG_dirty;
+  if (sys.options.kernel === '6.12') sys.mem.flags[pfn] |= 1 << PG_dirty;
   if (sys.tracing) sys.trace('add_to_swap', `pfn ${pfn} → swap entry ${entry}`, { pfn });
   return true;
 }

@@ -43,6 +43,7 @@ import {
   SWAP_SUCCESS,
   swapName,
   TTU_BATCH_FLUSH,
+  TTU_LZFREE,
   TTU_UNMAP,
 } from './codes.js';
 import { type PageReferencedResult, pageReferenced } from './page-referenced.js';
@@ -87,7 +88,8 @@ export interface ShrinkOptions {
 
 /**
  * page_check_references() — mm/vmscan.c (4.9; 6.12 folio_check_references): referenced PTEs keep
- * or activate the page, VM_LOCKED lets try_to_unmap cull it (4.9) or activates it (6.12).
+ * or activate the page; VM_LOCKED lets try_to_unmap cull it (4.9) or activates it (6.12, where
+ * activate_locked leaves the now mlocked folio unevictable).
  */
 function pageCheckReferences(sys: MmSystem, pfn: number, r: ReclaimResult): PageReferences {
   const mem = sys.mem;
@@ -181,47 +183,91 @@ export function shrinkPage(sys: MmSystem, page: Page | number, opts: ShrinkOptio
 function decide(sys: MmSystem, r: ReclaimResult, opts: ShrinkOptions): [ReclaimOutcome, string] {
   const mem = sys.mem;
   const pfn = r.pfn;
-  if (mem.flags[pfn] & (1 << PG_mlocked))
-    return verdict('culled', 'cull_mlocked: page_evictable() is false (PG_mlocked)');
+  const is612 = sys.options.kernel === '6.12';
+  if (mem.flags[pfn] & (1 << PG_mlocked)) {
+    const why = 'page_evictable() is false (PG_mlocked)';
+    return is612 ? activateLocked(sys, pfn, why) : cullMlocked(sys, pfn, why);
+  }
   if (!opts.ignoreReferences) {
     r.references = pageCheckReferences(sys, pfn, r);
     if (r.references === 'PAGEREF_ACTIVATE')
-      return verdict('activated', 'activate_locked: page_check_references() says the page is in use');
+      return activateLocked(sys, pfn, 'page_check_references() says the page is in use');
     if (r.references === 'PAGEREF_KEEP')
       return verdict('kept', 'keep_locked: page_check_references() says look again later');
   }
+  // 4.9: a page given its swap slot in this pass may be discarded while clean (MADV_FREE).
+  let lazyfree = false;
   if (PageAnon(mem, pfn) && !PageSwapCache(mem, pfn)) {
-    if (!addToSwap(sys, pfn))
-      return verdict('activated', 'activate_locked: add_to_swap() found no swap space');
+    if (!addToSwap(sys, pfn)) return activateLocked(sys, pfn, 'add_to_swap() found no swap space');
     r.swapEntry = mem.private[pfn];
+    lazyfree = !is612;
   }
   if (pageMapped(mem, pfn) && hasMapping(sys, pfn)) {
-    r.unmap = tryToUnmap(sys, pfn, TTU_UNMAP | TTU_BATCH_FLUSH, r.unmapLog);
+    const flags = TTU_UNMAP | TTU_BATCH_FLUSH | (lazyfree ? TTU_LZFREE : 0);
+    r.unmap = tryToUnmap(sys, pfn, flags, r.unmapLog);
     const why = `try_to_unmap() returned ${swapName(r.unmap)}`;
-    if (r.unmap === SWAP_FAIL) return verdict('activated', `activate_locked: ${why}`);
+    // 6.12 only asks whether the folio is still mapped: if so, activate_locked.
+    if (is612 && r.unmap !== SWAP_SUCCESS)
+      return activateLocked(sys, pfn, `${why}, the folio is still mapped`);
+    if (r.unmap === SWAP_FAIL) return activateLocked(sys, pfn, why);
     if (r.unmap === SWAP_AGAIN) return verdict('kept', `keep_locked: ${why}`);
-    if (r.unmap === SWAP_MLOCK) {
-      if (PageSwapCache(mem, pfn)) tryToFreeSwap(sys, pfn);
-      return verdict('culled', `cull_mlocked: ${why}`);
-    }
-    if (r.unmap !== SWAP_SUCCESS && r.unmap !== SWAP_LZFREE) throw new Error(why);
+    if (r.unmap === SWAP_MLOCK) return cullMlocked(sys, pfn, why);
+    if (r.unmap === SWAP_LZFREE) return freeIt(sys, pfn, `lazyfree: ${why}, the clean page is discarded`);
+    if (r.unmap !== SWAP_SUCCESS) throw new Error(why);
   }
   if (mem.flags[pfn] & (1 << PG_dirty)) {
     if (r.references === 'PAGEREF_RECLAIM_CLEAN')
       return verdict('kept', 'keep_locked: dirty, and page_check_references() allows only clean pages');
     if (!pageout(sys, pfn))
-      return verdict('activated', 'activate_locked: pageout() of a shmem page (shmem swap is not modelled)');
+      return activateLocked(sys, pfn, 'pageout() of a shmem page (shmem swap is not modelled)');
     r.wrote = true;
   }
-  if (!hasMapping(sys, pfn) || !removeMapping(sys, pfn))
-    return verdict('kept', 'keep_locked: __remove_mapping() failed (other references to the page)');
-  unlockPage(sys, pfn);
-  return verdict(
-    'freed',
+  return freeIt(
+    sys,
+    pfn,
     PageAnon(mem, pfn)
       ? 'free_it: the data is in swap, the page is freed'
       : 'free_it: dropped from the page cache',
   );
+}
+
+/** __remove_mapping() and free_it, or keep_locked when other references hold the page. */
+function freeIt(sys: MmSystem, pfn: number, why: string): [ReclaimOutcome, string] {
+  if (!hasMapping(sys, pfn) || !removeMapping(sys, pfn))
+    return verdict('kept', 'keep_locked: __remove_mapping() failed (other references to the page)');
+  unlockPage(sys, pfn);
+  return verdict('freed', why);
+}
+
+/** vm_swap_full() — include/linux/swap.h: less than half of the swap space is free (never without swap). */
+function vmSwapFull(sys: MmSystem): boolean {
+  const swap = sys.swap;
+  return swap.size > 0 && (swap.size - swap.inUse) * 2 < swap.size;
+}
+
+/**
+ * cull_mlocked — shrink_page_list() (4.9): an mlocked page gives up its swap slot
+ * (try_to_free_swap) and goes back to be filed as unevictable.
+ */
+function cullMlocked(sys: MmSystem, pfn: number, why: string): [ReclaimOutcome, string] {
+  const freed = PageSwapCache(sys.mem, pfn) && tryToFreeSwap(sys, pfn);
+  return verdict('culled', `cull_mlocked: ${why}${freed ? '; try_to_free_swap() freed its swap slot' : ''}`);
+}
+
+/**
+ * activate_locked — shrink_page_list() (4.9) / shrink_folio_list() (6.12): "not a candidate for
+ * swapping, so reclaim swap space": a swap-cache page gives up its slot when swap is more than
+ * half full (vm_swap_full) and, under 6.12, when it is mlocked (folio_free_swap). The page is set
+ * active — except an mlocked 6.12 folio, which is not, and which putback files as unevictable.
+ */
+function activateLocked(sys: MmSystem, pfn: number, why: string): [ReclaimOutcome, string] {
+  const mem = sys.mem;
+  const mlocked = sys.options.kernel === '6.12' && (mem.flags[pfn] & (1 << PG_mlocked)) !== 0;
+  let reason = `activate_locked: ${why}`;
+  if (PageSwapCache(mem, pfn) && (vmSwapFull(sys) || mlocked) && tryToFreeSwap(sys, pfn))
+    reason += `; ${mlocked ? 'mlocked' : 'swap is more than half full'}: the swap slot is freed`;
+  if (mlocked) return verdict('culled', `${reason}; mlocked, so not set active: it goes back unevictable`);
+  return verdict('activated', reason);
 }
 
 /** One of shrink_page_list()'s exits: where the page goes and the reason. */
