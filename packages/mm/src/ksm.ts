@@ -43,8 +43,8 @@ import {
 import type { ExternalRefs } from './debug.js';
 import { handlePteFault, munlockVmaPage, setPte, tryToFreeSwap } from './memory.js';
 import { findVma, vmaAt } from './mmap.js';
-import { lockPage, trylockPage, unlockPage } from './page-lock.js';
 import { type PhysMem, pageMapped } from './page.js';
+import { lockPage, trylockPage, unlockPage } from './page-lock.js';
 import type { PteTable } from './pgtable.js';
 import { getAnonVma, mlockVmaPage, pageAddAnonRmap, pageRemoveRmap, putAnonVma, putPage } from './rmap.js';
 import type { MmSystem } from './system.js';
