@@ -127,7 +127,7 @@ static int nstmts;
 /* runtime state */
 typedef struct {
   char name[MAXNAME];
-  int kind, file;
+  int kind, file, shared;
   unsigned long base;   /* current start address of page 0 */
   long size;            /* latest size in pages */
   long backing;         /* shared anon: pages of the shmem object */
@@ -138,6 +138,7 @@ typedef struct {
   char name[MAXNAME];
   pid_t pid;
   int sock, alive, used;
+  int ksm_mm;           /* the mm is on KSM's list (MMF_VM_MERGEABLE): ksmd scans it */
   region_t reg[MAXREG];
   int nreg;
 } proc_t;
@@ -813,6 +814,15 @@ static void ksm_checked_set(int line, const char *k, const char *v) {
 
 static void do_ksm(const stmt_t *s) {
   ksm_need(s->line);
+  /* ksmd sleeps while no mm is on its list (ksmd_should_run()), so full_scans would never
+   * advance: with no mergeable process there is nothing to merge, and nothing to wait for. */
+  int any = 0;
+  for (int i = 0; i < nprocs; i++)
+    if (procs[i].used && procs[i].alive && procs[i].ksm_mm) any = 1;
+  if (!any) {
+    if (opt_verbose) note("line %d: ksm: no process has a mergeable private region, nothing to scan", s->line);
+    return;
+  }
   if (access(KSM_DIR "advisor_mode", F_OK) == 0) ksm_checked_set(s->line, "advisor_mode", "none");
   if (opt_smart_scan_off && access(KSM_DIR "smart_scan", F_OK) == 0) ksm_checked_set(s->line, "smart_scan", "0");
   ksm_checked_set(s->line, "pages_to_scan", "10000");
@@ -954,6 +964,7 @@ static void exec_stmt(const stmt_t *s) {
     snprintf(r->name, MAXNAME, "%s", s->name);
     r->kind = s->kind;
     r->file = fidx;
+    r->shared = s->shared;
     r->base = rq.addr;
     r->size = s->n1;
     r->backing = s->n1;
@@ -1096,6 +1107,8 @@ static void exec_stmt(const stmt_t *s) {
     rq.advice = s->advice;
     rsp_t rs = call_worker(s->line, p, &rq, -1);
     if (rs.rc < 0) syscall_fail(s, "madvise", rs.err);
+    /* ksm_madvise() enters the mm into KSM only for a VMA KSM can merge (not VM_SHARED) */
+    if (s->advice == MADV_MERGEABLE && r->kind != K_ANON_SHARED && !(r->kind == K_FILE && r->shared)) p->ksm_mm = 1;
     return;
   }
   default:

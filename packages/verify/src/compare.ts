@@ -137,7 +137,7 @@ function placeText(names: string[]): string {
 
 /** How one side sees the mappings of a difference: "maps it with B:heap:3 (mapcount 2, anon,swapbacked)". */
 function sideText(v: PageView | 'absent' | 'unknown', where: string[]): string {
-  if (v === 'absent') return 'has it absent';
+  if (v === 'absent') return `has ${where.length === 1 ? 'it' : 'them'} absent`;
   if (v === 'unknown') return 'does not know it (no such process or region there)';
   const what = `(mapcount ${v.mapcount}, ${flagText(v.flags)})`;
   if (where.length === 1) {

@@ -216,8 +216,12 @@ const mremap: Maker = (w) => {
 };
 
 const mlock: Maker = (w) => {
-  // Populating a page beyond the file or shmem object would fail (EFAULT): only regions inside it.
-  const choices = regionsOf(w, (r) => w.noHoles(r) && r.pages.length <= w.backing(r));
+  // Populating a PROT_NONE page or one beyond the file or shmem object fails (EFAULT, mlock
+  // returns ENOMEM after locking the VMAs before it): only regions without such pages.
+  const choices = regionsOf(
+    w,
+    (r) => w.noHoles(r) && !r.pages.includes('none') && r.pages.length <= w.backing(r),
+  );
   if (!choices.length) return false;
   const [p, r] = w.pick(choices);
   r.locked = !r.locked || w.rnd() < 0.3;

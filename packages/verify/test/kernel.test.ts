@@ -1,0 +1,86 @@
+/**
+ * The cross-check on this machine's kernel: every example's kernel-executable part, then a few
+ * hundred random scenarios. Skipped, with the reason printed, where the kernel cannot be read
+ * (not Linux, not root, no /proc/kpagecount, no KSM, no C compiler); CI runs as root.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import {
+  checkKernelAccess,
+  ensureHelper,
+  formatReport,
+  generateScenario,
+  shrinkScenario,
+  type VerifyReport,
+  verifyScenario,
+} from '../src/index.js';
+
+function unavailable(): string | null {
+  try {
+    checkKernelAccess(true);
+    ensureHelper();
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+const reason = unavailable();
+if (reason) console.log(`kernel cross-check skipped: ${reason}`);
+
+const examplesDir = fileURLToPath(new URL('../../../examples/', import.meta.url));
+const examples = readdirSync(examplesDir)
+  .filter((f) => f.endsWith('.rmap'))
+  .sort();
+
+/** The report's differences, without the option notes. */
+function summary(r: VerifyReport): string {
+  return formatReport(r, { maxPerStep: 10 })
+    .split('\n')
+    .filter(
+      (l) =>
+        /^observe step|^ {2}\S|stopped/.test(l) &&
+        !/^ {2}(kernel|zero-page|fault-around|swap|ksm-max-sharing|line) /.test(l),
+    )
+    .join('\n');
+}
+
+/**
+ * Examples that show a known, explained difference (docs/verify.md, "Known differences"): they
+ * must still differ, so the entry goes when the model learns the kernel's behaviour.
+ */
+const KNOWN: Record<string, string> = {};
+
+describe.skipIf(reason !== null)('verify on this kernel', () => {
+  it.each(examples)('examples/%s matches the kernel', async (file) => {
+    const r = await verifyScenario(readFileSync(`${examplesDir}${file}`, 'utf8'), {
+      kernelOptions: 'auto',
+      check: true,
+    });
+    if (KNOWN[file])
+      expect(r.equal, `known difference gone (${KNOWN[file]}): update docs/verify.md`).toBe(false);
+    else expect(r.equal, summary(r)).toBe(true);
+  });
+
+  // 300 scenarios of 30 statements; one in five uses KSM (each `ksm` costs a few full scans).
+  const SEEDS = 300;
+  it(`${SEEDS} random scenarios match the kernel`, { timeout: 280_000 }, async () => {
+    const failures: string[] = [];
+    for (let seed = 1; seed <= SEEDS; seed++) {
+      const text = generateScenario(seed, { ksm: seed % 5 === 0 });
+      const r = await verifyScenario(text, { kernelOptions: 'auto', check: true });
+      if (r.equal) continue;
+      // Minimise the first failure to the shortest statement list that still differs.
+      if (failures.length === 0) {
+        const small = await shrinkScenario(text.split('\n'), async (lines) => {
+          const rr = await verifyScenario(`${lines.join('\n')}\n`, { kernelOptions: 'auto', check: true });
+          return !rr.equal;
+        });
+        const rs = await verifyScenario(`${small.join('\n')}\n`, { kernelOptions: 'auto', check: true });
+        failures.push(`seed ${seed}, minimised:\n${small.join('\n')}\n${summary(rs)}`);
+      } else failures.push(`seed ${seed}`);
+    }
+    expect(failures, failures.join('\n\n')).toEqual([]);
+  });
+});
