@@ -152,6 +152,28 @@ describe.skipIf(reason !== null)('rmaplab in Chromium', () => {
     await page.screenshot({ path: artifact('02-fork-step5.png') });
   });
 
+  it('inspects a clicked object, pans by dragging and zooms with the wheel', async () => {
+    await open(FORK);
+    await jump(6);
+    await page.locator('.kobj.kind-process').first().click();
+    await expect.poll(() => page.getByTestId('inspector').innerText()).toContain('process');
+    const transform = () => page.locator('.graph-canvas').evaluate((e) => (e as HTMLElement).style.transform);
+    const scale = async () => Number((await transform()).match(/scale\(([^)]+)\)/)![1]);
+    const before = await transform();
+    const box = (await page.getByTestId('graph').boundingBox())!;
+    // Drag from the empty top-left corner of the pane (the inspector covers the right).
+    await page.mouse.move(box.x + 20, box.y + 20);
+    await page.mouse.down();
+    await page.mouse.move(box.x + 120, box.y + 70, { steps: 5 });
+    await page.mouse.up();
+    expect(await transform()).not.toBe(before);
+    const k = await scale();
+    await page.mouse.wheel(0, -200);
+    await expect.poll(scale).toBeGreaterThan(k);
+    // A drag that ended on the pane is not a click: the inspector stays open.
+    expect(await page.getByTestId('inspector').count()).toBe(1);
+  });
+
   it('shows the observation exactly as the CLI prints it with --json', async () => {
     await open(FORK);
     await jump(6);
