@@ -11,6 +11,7 @@ import {
   linearPageIndex,
   MAP_PRIVATE,
   MAP_SHARED,
+  type Mm,
   type MmOptions,
   MmSystem,
   openFile,
@@ -373,16 +374,7 @@ export class ScenarioRunner {
       }
       addr = spanEnd;
     }
-    const content = write ? st.value : undefined;
-    for (let page = st.first; page <= st.last; page++) {
-      const addr = r.addr + page * PAGE_SIZE;
-      userAccess(this.sys, p.mm, addr, write);
-      if (write) {
-        const pfn = readPte(p.mm, addr).pfn; // present after the write fault
-        this.sys.mem.content[pfn] =
-          content === undefined ? this.sys.newContent() : this.sys.contentFor(content);
-      }
-    }
+    touchPages(this.sys, p.mm, r.addr + st.first * PAGE_SIZE, end, write, write ? st.value : undefined);
   }
 
   /** `PROCESS:REGION:PAGE` of an address in a process, for reports (the address itself when no region has it). */
@@ -485,6 +477,29 @@ export class ScenarioRunner {
       kind,
       ...extra,
     });
+  }
+}
+
+/**
+ * The accesses of a checked read / write, page by page from `start` to `end`: each faults like the
+ * process's own load or store; a write then gives the page `value`'s content, or new content.
+ * Kept apart from the checks so that this loop stays small enough to be compiled as tightly as
+ * direct calls.
+ */
+function touchPages(
+  sys: MmSystem,
+  mm: Mm,
+  start: number,
+  end: number,
+  write: boolean,
+  value: string | undefined,
+): void {
+  for (let addr = start; addr < end; addr += PAGE_SIZE) {
+    userAccess(sys, mm, addr, write);
+    if (write) {
+      const pfn = readPte(mm, addr).pfn; // present after the write fault
+      sys.mem.content[pfn] = value === undefined ? sys.newContent() : sys.contentFor(value);
+    }
   }
 }
 
