@@ -86,11 +86,36 @@ export function pageCacheFault(sys: MmSystem, file: File, index: number): number
   const pfn = findGetPage(file, index);
   if (pfn >= 0) return pfn;
   if (!file.shmem) {
-    const content = file.mapping.disk.get(index);
-    if (content === undefined) throw new Error(`page ${index} of ${file.name} is not resident`);
-    return addToPageCache(sys, file, index, content);
+    doSyncMmapReadahead(sys, file, index);
+    const read = findGetPage(file, index);
+    if (read < 0) throw new Error(`page ${index} of ${file.name} is not resident`);
+    return read;
   }
   return addToPageCache(sys, file, index, CONTENT_ZERO);
+}
+
+/** VM_READAHEAD_PAGES: the default read_ahead_kb (128 KiB) in pages. */
+export const READAHEAD_PAGES = 32;
+
+/**
+ * do_sync_mmap_readahead() — mm/filemap.c: a page-cache miss in a mapped file reads a window of
+ * READAHEAD_PAGES around the faulting index back from disk (mmap read-around: it starts half a
+ * window before the fault), so the neighbours become resident too.
+ */
+function doSyncMmapReadahead(sys: MmSystem, file: File, index: number): void {
+  const start = Math.max(0, index - READAHEAD_PAGES / 2);
+  const end = Math.min(file.sizePages, start + READAHEAD_PAGES);
+  let read = 0;
+  for (let i = start; i < end; i++) {
+    const content = file.mapping.disk.get(i);
+    if (content === undefined || findGetPage(file, i) >= 0) continue;
+    addToPageCache(sys, file, i, content);
+    read++;
+  }
+  if (sys.tracing)
+    sys.trace('do_sync_mmap_readahead', `${file.name}: read ${read} pages around index ${index}`, {
+      file: file.name,
+    });
 }
 
 /** set_page_dirty() — mm/page-writeback.c */

@@ -236,8 +236,17 @@ function doReadFault(sys: MmSystem, mm: Mm, vma: VmArea, addr: number): void {
     doFaultAround(sys, mm, vma, addr);
     if (readPte(mm, addr).bits !== 0) return;
   }
-  const pfn = pageCacheFault(sys, vma.vmFile!, linearPageIndex(vma, addr));
+  const file = vma.vmFile!;
+  const index = linearPageIndex(vma, addr);
+  const major = !file.shmem && findGetPage(file, index) < 0;
+  const pfn = pageCacheFault(sys, file, index);
   if (pfn < 0) throw new KernelError('SIGBUS', 'read beyond the end of the file');
+  // 6.x filemap_fault() drops mmap_lock for the read and answers VM_FAULT_RETRY: the retried fault
+  // finds the read-around window resident and fault-around maps it. 4.9 maps the page directly.
+  if (major && sys.options.kernel === '6.12' && sys.options.faultAround > 1) {
+    doFaultAround(sys, mm, vma, addr);
+    if (readPte(mm, addr).bits !== 0) return;
+  }
   mapFilePage(sys, mm, vma, addr, pfn, false);
   if (sys.tracing)
     sys.trace('do_read_fault', `pfn ${pfn} at 0x${addr.toString(16)}`, { vma: vma.id, addr, pfn });

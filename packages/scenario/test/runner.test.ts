@@ -130,3 +130,23 @@ observe
     expect(c.flags).toEqual([]);
   });
 });
+
+describe('runner: a file page read back after reclaim', () => {
+  const scenario = (kernel: string) => `
+set kernel ${kernel}
+set swap 0
+spawn C
+C: mmap q 40 file:g private
+C: read q 0..39
+C: madvise q pageout
+C: read q 20
+observe
+`;
+  it('6.12: readahead brings the window back and the retried fault maps fault-around pages 16..31', () => {
+    const mapped = run(scenario('6.12'))
+      .observations[0].pages.flatMap((p) => p.mappings)
+      .map((m) => Number(m.split(':')[2]))
+      .sort((a, b) => a - b);
+    expect(mapped).toEqual(Array.from({ length: 16 }, (_, i) => 16 + i));
+  });
+});

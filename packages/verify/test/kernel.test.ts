@@ -50,9 +50,7 @@ function summary(r: VerifyReport): string {
  * Examples that show a known, explained difference (docs/verify.md, "Known differences"): they
  * must still differ, so the entry goes when the model learns the kernel's behaviour.
  */
-const KNOWN: Record<string, string> = {
-  '10-pageout-no-swap.rmap': 'readahead of a file page read back after reclaim, then fault-around on retry',
-};
+const KNOWN: Record<string, string> = {};
 
 describe.skipIf(reason !== null)('verify on this kernel', () => {
   it.each(examples)('examples/%s matches the kernel', async (file) => {
