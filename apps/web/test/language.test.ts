@@ -17,6 +17,9 @@ describe('scenario highlighting', () => {
     expect(classify('6.12', 2)).toBe('number');
     expect(classify('file:data', 3)).toBe('string');
     expect(classify('TTU_MIGRATION', 4)).toBe('atom');
+    // Only the flags the parser accepts are atoms.
+    expect(classify('TTU_BOGUS', 4)).toBe('variableName');
+    expect(classify('unmergeable', 3)).toBe('atom');
     // A statement name used as a region name is not a keyword.
     expect(classify('read', 2)).toBe('variableName');
   });

@@ -82,11 +82,12 @@ const SET_USAGE: Record<SetKey, string> = {
   swap: 'set swap PAGES|unlimited',
   'ksm-max-sharing': `set ksm-max-sharing N (${MIN_KSM_MAX_SHARING}..${MAX_KSM_MAX_SHARING})`,
 };
-const KERNELS = ['4.9', '6.12'] as const;
-const ON_OFF = ['on', 'off'] as const;
-const PROTS: readonly Prot[] = ['none', 'r', 'rw'];
-const ADVICES: readonly Advice[] = ['mergeable', 'unmergeable', 'dontneed', 'pageout', 'cold'];
-const SHARINGS = ['private', 'shared'] as const;
+/** The keyword lists a statement's arguments take (exported so the web editor highlights the same words). */
+export const KERNELS = ['4.9', '6.12'] as const;
+export const ON_OFF = ['on', 'off'] as const;
+export const PROTS: readonly Prot[] = ['none', 'r', 'rw'];
+export const ADVICES: readonly Advice[] = ['mergeable', 'unmergeable', 'dontneed', 'pageout', 'cold'];
+export const SHARINGS = ['private', 'shared'] as const;
 
 const NAME_EXPECTED = 'a name matching [A-Za-z][A-Za-z0-9_.-]*';
 

@@ -5,52 +5,33 @@
  * them as diagnostics.
  */
 import { StreamLanguage, type StringStream } from '@codemirror/language';
+import {
+  ADVICES,
+  GLOBAL_STATEMENTS,
+  ON_OFF,
+  PROCESS_STATEMENTS,
+  PROTS,
+  SET_KEYS,
+  SHARINGS,
+  TTU_FLAG_NAMES,
+} from '@rmaplab/scenario';
 
-const STATEMENTS = new Set([
-  'spawn',
-  'set',
-  'ksm',
-  'observe',
-  'mmap',
-  'read',
-  'write',
-  'fork',
-  'exit',
-  'munmap',
-  'mprotect',
-  'mremap',
-  'mlock',
-  'munlock',
-  'madvise',
-  'walk',
-  'unmap',
-  'reclaim',
-  'referenced',
-  'migrate',
-  'mkclean',
-]);
+const STATEMENTS: ReadonlySet<string> = new Set([...GLOBAL_STATEMENTS, ...PROCESS_STATEMENTS]);
 
-const ATOMS = new Set([
+/**
+ * Argument keywords. `anon`, `move` and `unlimited` are single words the parser compares against
+ * inline, so no list of it holds them.
+ */
+const ATOMS: ReadonlySet<string> = new Set([
+  ...SET_KEYS,
+  ...ON_OFF,
+  ...PROTS,
+  ...ADVICES,
+  ...SHARINGS,
+  ...TTU_FLAG_NAMES,
   'anon',
-  'private',
-  'shared',
-  'none',
-  'r',
-  'rw',
   'move',
-  'on',
-  'off',
   'unlimited',
-  'mergeable',
-  'unmergeable',
-  'dontneed',
-  'pageout',
-  'cold',
-  'kernel',
-  'zero-page',
-  'fault-around',
-  'swap',
-  'ksm-max-sharing',
 ]);
 
 interface LineState {
@@ -63,7 +44,6 @@ export function classify(word: string, index: number): string | null {
   if (index === 0 && /^[A-Za-z][A-Za-z0-9_.-]*:$/.test(word)) return 'labelName';
   if ((index === 0 || index === 1) && STATEMENTS.has(word)) return 'keyword';
   if (/^\d+(\.\.\d+)?$/.test(word) || /^\d+\.\d+$/.test(word)) return 'number';
-  if (/^TTU_[A-Z_]+$/.test(word)) return 'atom';
   if (word.startsWith('file:')) return 'string';
   if (ATOMS.has(word)) return 'atom';
   return 'variableName';
