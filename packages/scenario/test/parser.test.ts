@@ -12,20 +12,7 @@ import {
   STATEMENT_USAGE,
   suggest,
 } from '../src/parser.js';
-
-/** The statement without positions. */
-function strip(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(strip);
-  if (v !== null && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) {
-      if (k === 'step' || k === 'span' || k === 'text' || k === 'flagSpans' || k.endsWith('Span')) continue;
-      out[k] = strip(x);
-    }
-    return out;
-  }
-  return v;
-}
+import { strip } from './helpers.js';
 
 function parse1(src: string): Statement {
   const st = parseLine(src, 1, 1);
