@@ -4,14 +4,12 @@
  * MADV_UNMERGEABLE (VM_MERGEABLE on the range, through KSM).
  */
 import {
-  PAGE_SIZE,
   PG_active,
   PG_referenced,
   PG_unevictable,
   PTE_PRESENT,
   PTE_SPECIAL,
   PTE_YOUNG,
-  PTRS_PER_PTE,
   VM_HUGETLB,
   VM_LOCKED,
   VM_PFNMAP,
@@ -67,33 +65,24 @@ function madviseColdOrPageout(
   const mem = sys.mem;
   const isolated: number[] = [];
   let seen = 0;
-  for (let addr = start; addr < end; ) {
-    const vpn = addr / PAGE_SIZE;
-    const pmdNo = Math.floor(vpn / PTRS_PER_PTE);
-    const tableEnd = Math.min(end, (pmdNo + 1) * PTRS_PER_PTE * PAGE_SIZE);
-    const t = mm.pgd.lookup(pmdNo);
-    if (t && t.used > 0) {
-      t.ptl.lock(sys.current);
-      const first = vpn % PTRS_PER_PTE;
-      const last = first + (tableEnd - addr) / PAGE_SIZE;
-      for (let i = first; i < last; i++) {
-        const bits = t.bits[i];
-        if (!(bits & PTE_PRESENT) || bits & PTE_SPECIAL) continue;
-        const pfn = t.pfn[i];
-        if (mem.mapcount[pfn] !== 0) continue;
-        seen++;
-        mem.flags[pfn] &= ~(1 << PG_referenced);
-        if (pageout) {
-          if (!(mem.flags[pfn] & (1 << PG_unevictable))) isolated.push(pfn);
-        } else {
-          t.bits[i] = bits & ~PTE_YOUNG;
-          if (!(mem.flags[pfn] & (1 << PG_unevictable))) mem.flags[pfn] &= ~(1 << PG_active);
-        }
+  mm.pgd.forEachTable(start, end, (t, first, last) => {
+    t.ptl.lock(sys.current);
+    for (let i = first; i < last; i++) {
+      const bits = t.bits[i];
+      if (!(bits & PTE_PRESENT) || bits & PTE_SPECIAL) continue;
+      const pfn = t.pfn[i];
+      if (mem.mapcount[pfn] !== 0) continue;
+      seen++;
+      mem.flags[pfn] &= ~(1 << PG_referenced);
+      if (pageout) {
+        if (!(mem.flags[pfn] & (1 << PG_unevictable))) isolated.push(pfn);
+      } else {
+        t.bits[i] = bits & ~PTE_YOUNG;
+        if (!(mem.flags[pfn] & (1 << PG_unevictable))) mem.flags[pfn] &= ~(1 << PG_active);
       }
-      t.ptl.unlock(sys.current);
     }
-    addr = tableEnd;
-  }
+    t.ptl.unlock(sys.current);
+  });
   if (sys.tracing)
     sys.trace(
       pageout ? 'madvise_pageout' : 'madvise_cold',

@@ -469,19 +469,10 @@ export function munlockVmaPagesRange(sys: MmSystem, vma: VmArea, start: number, 
  */
 export function zapPageRange(sys: MmSystem, mm: Mm, vma: VmArea, start: number, end: number): void {
   const mem = sys.mem;
-  let addr = start;
   let zapped = 0;
-  while (addr < end) {
-    const vpn = addr / PAGE_SIZE;
-    const pmdNo = Math.floor(vpn / PTRS_PER_PTE);
-    const tableEnd = Math.min(end, (pmdNo + 1) * PTRS_PER_PTE * PAGE_SIZE);
-    const t = mm.pgd.lookup(pmdNo);
-    if (!t || t.used === 0) {
-      addr = tableEnd;
-      continue;
-    }
+  mm.pgd.forEachTable(start, end, (t, first, last) => {
     t.ptl.lock(sys.current);
-    for (let i = vpn % PTRS_PER_PTE, a = addr; a < tableEnd; i++, a += PAGE_SIZE) {
+    for (let i = first; i < last; i++) {
       const bits = t.bits[i];
       if (bits === 0) continue;
       const pfn = t.pfn[i];
@@ -507,8 +498,7 @@ export function zapPageRange(sys: MmSystem, mm: Mm, vma: VmArea, start: number, 
     }
     t.ptl.unlock(sys.current);
     if (t.used === 0) mm.pgd.free(t);
-    addr = tableEnd;
-  }
+  });
   if (sys.tracing && zapped)
     sys.trace(
       'zap_pte_range',
@@ -529,22 +519,10 @@ export function copyPageRange(sys: MmSystem, dst: Mm, src: Mm, vma: VmArea): voi
   const mem = sys.mem;
   const cow = isCowMapping(vma.vmFlags);
   const shared = (vma.vmFlags & VM_SHARED) !== 0;
-  let addr = vma.vmStart;
-  const end = vma.vmEnd;
   let copied = 0;
-  while (addr < end) {
-    const vpn = addr / PAGE_SIZE;
-    const pmdNo = Math.floor(vpn / PTRS_PER_PTE);
-    const tableEnd = Math.min(end, (pmdNo + 1) * PTRS_PER_PTE * PAGE_SIZE);
-    const s = src.pgd.lookup(pmdNo);
-    if (!s || s.used === 0) {
-      addr = tableEnd;
-      continue;
-    }
-    const d = dst.pgd.alloc(pmdNo, () => sys.newPtl(dst, pmdNo));
+  src.pgd.forEachTable(vma.vmStart, vma.vmEnd, (s, first, last) => {
+    const d = dst.pgd.alloc(s.pmdNo, () => sys.newPtl(dst, s.pmdNo));
     d.ptl.lock(sys.current);
-    const first = vpn % PTRS_PER_PTE;
-    const last = first + (tableEnd - addr) / PAGE_SIZE;
     for (let i = first; i < last; i++) {
       let bits = s.bits[i];
       if (bits === 0) continue;
@@ -575,8 +553,7 @@ export function copyPageRange(sys: MmSystem, dst: Mm, src: Mm, vma: VmArea): voi
       copied++;
     }
     d.ptl.unlock(sys.current);
-    addr = tableEnd;
-  }
+  });
   if (sys.tracing)
     sys.trace('copy_page_range', `${vma.name}: copied ${copied} PTEs to mm${dst.id}`, {
       vma: vma.id,

@@ -15,7 +15,6 @@ import {
   PTE_PROTNONE,
   PTE_SPECIAL,
   PTE_WRITE,
-  PTRS_PER_PTE,
   TASK_SIZE,
   VM_EXEC,
   VM_LOCKED,
@@ -124,19 +123,8 @@ export function changeProtection(sys: MmSystem, vma: VmArea, start: number, end:
   const none = (flags & VM_ACCESS_FLAGS) === 0;
   const sharedWrite = (flags & (VM_SHARED | VM_WRITE)) === (VM_SHARED | VM_WRITE);
   let changed = 0;
-  let addr = start;
-  while (addr < end) {
-    const vpn = addr / PAGE_SIZE;
-    const pmdNo = Math.floor(vpn / PTRS_PER_PTE);
-    const tableEnd = Math.min(end, (pmdNo + 1) * PTRS_PER_PTE * PAGE_SIZE);
-    const t = mm.pgd.lookup(pmdNo);
-    if (!t || t.used === 0) {
-      addr = tableEnd;
-      continue;
-    }
+  mm.pgd.forEachTable(start, end, (t, first, last) => {
     t.ptl.lock(sys.current);
-    const first = vpn % PTRS_PER_PTE;
-    const last = first + (tableEnd - addr) / PAGE_SIZE;
     for (let i = first; i < last; i++) {
       const old = t.bits[i];
       let bits = old;
@@ -153,8 +141,7 @@ export function changeProtection(sys: MmSystem, vma: VmArea, start: number, end:
       }
     }
     t.ptl.unlock(sys.current);
-    addr = tableEnd;
-  }
+  });
   if (sys.tracing && changed)
     sys.trace('change_protection', `${vma.name}: ${changed} PTEs in [${hex(start)}, ${hex(end)})`, {
       vma: vma.id,

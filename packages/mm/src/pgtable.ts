@@ -81,6 +81,26 @@ export class PageTable {
     }
   }
 
+  /**
+   * The pmd-level loop that zap_pmd_range(), change_pmd_range(), copy_pmd_range() and the madvise
+   * walkers each write out in the kernel: `fn` gets every populated PTE table that covers part of
+   * [start, end), with the slice [first, last) of its entries inside the range. `fn` may free the
+   * table it is given.
+   */
+  forEachTable(start: number, end: number, fn: (t: PteTable, first: number, last: number) => void): void {
+    for (let addr = start; addr < end; ) {
+      const vpn = addr / PAGE_SIZE;
+      const pmdNo = Math.floor(vpn / PTRS_PER_PTE);
+      const tableEnd = Math.min(end, (pmdNo + 1) * PTRS_PER_PTE * PAGE_SIZE);
+      const t = this.lookup(pmdNo);
+      if (t && t.used > 0) {
+        const first = vpn % PTRS_PER_PTE;
+        fn(t, first, first + (tableEnd - addr) / PAGE_SIZE);
+      }
+      addr = tableEnd;
+    }
+  }
+
   /** Every allocated PTE table, in address order. */
   *allTables(): IterableIterator<PteTable> {
     for (let g = 0; g < this.pgd.length; g++) {
