@@ -11,19 +11,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import {
-  MAP_PRIVATE,
-  MmSystem,
-  PAGE_SIZE,
-  PROT_READ,
-  PROT_WRITE,
-  sysExit,
-  sysFork,
-  sysMmap,
-  sysMunmap,
-  userAccess,
-} from '../src/index.js';
-import { gc, median, now, nsPer, numArg, table } from './util.js';
+import { MmSystem, PAGE_SIZE, sysExit, sysFork, sysMunmap, userAccess } from '../src/index.js';
+import { gc, mapAndWrite, median, now, nsPer, numArg, table } from './util.js';
 
 const pages = numArg('pages', 262_144);
 const rounds = numArg('rounds', 7);
@@ -33,13 +22,7 @@ type Figures = [fork: number, cow: number, munmap: number];
 function modelRound(): Figures {
   const sys = new MmSystem();
   const parent = sys.newMm('parent');
-  const vma = sysMmap(sys, parent, {
-    len: pages * PAGE_SIZE,
-    prot: PROT_READ | PROT_WRITE,
-    flags: MAP_PRIVATE,
-  });
-  const start = vma.vmStart;
-  for (let i = 0; i < pages; i++) userAccess(sys, parent, start + i * PAGE_SIZE, true);
+  const start = mapAndWrite(sys, parent, pages);
   gc();
   let t = now();
   const child = sysFork(sys, parent, 'child');

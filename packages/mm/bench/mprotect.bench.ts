@@ -13,7 +13,6 @@
  */
 import {
   findVma,
-  MAP_PRIVATE,
   type Mm,
   MmSystem,
   PAGE_SIZE,
@@ -21,12 +20,10 @@ import {
   PROT_WRITE,
   readPte,
   sysFork,
-  sysMmap,
   sysMprotect,
-  userAccess,
   vmaAddress,
 } from '../src/index.js';
-import { gc, median, now, nsPer, numArg, table } from './util.js';
+import { gc, mapAndWrite, median, now, nsPer, numArg, table } from './util.js';
 
 const maxPages = numArg('mprotect-pages', 65_536);
 const rounds = numArg('mprotect-rounds', 3);
@@ -67,13 +64,7 @@ function fragmentAndMerge(sys: MmSystem, mm: Mm, start: number, pages: number): 
 function run(pages: number): [Figures, Figures] {
   const sys = new MmSystem();
   const parent = sys.newMm('parent');
-  const vma = sysMmap(sys, parent, {
-    len: pages * PAGE_SIZE,
-    prot: PROT_READ | PROT_WRITE,
-    flags: MAP_PRIVATE,
-  });
-  const start = vma.vmStart;
-  for (let i = 0; i < pages; i++) userAccess(sys, parent, start + i * PAGE_SIZE, true);
+  const start = mapAndWrite(sys, parent, pages);
   const inParent = fragmentAndMerge(sys, parent, start, pages);
   const child = sysFork(sys, parent, 'child');
   const inChild = fragmentAndMerge(sys, child, start, pages);

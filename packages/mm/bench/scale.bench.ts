@@ -8,18 +8,8 @@
  *
  *   pnpm bench [--procs 10000] [--ptes 1000]
  */
-import {
-  MAP_PRIVATE,
-  type Mm,
-  MmSystem,
-  PAGE_SIZE,
-  PROT_READ,
-  PROT_WRITE,
-  sysFork,
-  sysMmap,
-  userAccess,
-} from '../src/index.js';
-import { gc, now, nsPer, numArg, table } from './util.js';
+import { MmSystem, sysFork } from '../src/index.js';
+import { gc, mapAndWrite, now, nsPer, numArg, table } from './util.js';
 
 const procs = numArg('procs', 10_000);
 const ptesPerProc = numArg('ptes', 1_000);
@@ -36,23 +26,13 @@ async function heapBytes(): Promise<number> {
   return m.heapUsed + m.arrayBuffers;
 }
 
-function mapAndWrite(sys: MmSystem, mm: Mm): void {
-  sysMmap(sys, mm, {
-    addr: ADDR,
-    len: ptesPerProc * PAGE_SIZE,
-    prot: PROT_READ | PROT_WRITE,
-    flags: MAP_PRIVATE,
-  });
-  for (let i = 0; i < ptesPerProc; i++) userAccess(sys, mm, ADDR + i * PAGE_SIZE, true);
-}
-
 function independent(sys: MmSystem): void {
-  for (let p = 0; p < procs; p++) mapAndWrite(sys, sys.newMm(`p${p}`));
+  for (let p = 0; p < procs; p++) mapAndWrite(sys, sys.newMm(`p${p}`), ptesPerProc, ADDR);
 }
 
 function forkStorm(sys: MmSystem): void {
   const parent = sys.newMm('parent');
-  mapAndWrite(sys, parent);
+  mapAndWrite(sys, parent, ptesPerProc, ADDR);
   for (let p = 1; p < procs; p++) sysFork(sys, parent, `c${p}`);
 }
 

@@ -1,4 +1,14 @@
 /** Helpers shared by the benchmarks. */
+import {
+  MAP_PRIVATE,
+  type Mm,
+  type MmSystem,
+  PAGE_SIZE,
+  PROT_READ,
+  PROT_WRITE,
+  sysMmap,
+  userAccess,
+} from '../src/index.js';
 
 export const now = (): bigint => process.hrtime.bigint();
 
@@ -36,4 +46,20 @@ export function table(rows: (string | number)[][]): string {
   return cells
     .map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '))
     .join('\n');
+}
+
+/**
+ * The common starting state of the benchmarks: a private anonymous read/write region of `pages`
+ * pages in `mm` (at `addr`, or where get_unmapped_area puts it), every page written. Returns its start.
+ */
+export function mapAndWrite(sys: MmSystem, mm: Mm, pages: number, addr?: number): number {
+  const vma = sysMmap(sys, mm, {
+    addr,
+    len: pages * PAGE_SIZE,
+    prot: PROT_READ | PROT_WRITE,
+    flags: MAP_PRIVATE,
+  });
+  const start = vma.vmStart;
+  for (let i = 0; i < pages; i++) userAccess(sys, mm, start + i * PAGE_SIZE, true);
+  return start;
 }
