@@ -266,87 +266,90 @@ function forkOurs(
 }
 
 // -------------------------------------------------------------------------------------------------
-// @flatten-js/interval-tree: insert([lo, hi], value), remove([lo, hi], value), search([lo, hi]) -> values[]
+// The competing libraries, driven by one bench.
 
-function flattenInsertAll(tree: FlattenIntervalTree<number>, d: Data): void {
-  const { pairs } = d;
-  for (let i = 0; i < pairs.length; i++) tree.insert(pairs[i], i);
+/**
+ * One competing library as the common bench drives it. Each method runs a whole pass, so the timed
+ * loops make one indirect call per pass, not per operation.
+ */
+interface Competitor<T> {
+  lib: string;
+  make(): T;
+  size(t: T): number;
+  insertAll(t: T, d: Data): void;
+  removeAll(t: T, d: Data): void;
+  /** Hits of every query, summed. */
+  searchAll(t: T, d: Data): number;
+  /** Hits of query k, for the correctness pass. */
+  searchOne(t: T, d: Data, k: number): number;
+  /** The fork storm: `m` values under the one key [FORK_START, FORK_LAST], then a point query at FORK_Q. */
+  forkInsert(t: T, m: number): void;
+  forkSearch(t: T): number;
+  forkRemove(t: T, m: number): void;
+  /** Whether the fork storm gets an untimed warm-up round (not for an O(m^2) one whose code is already hot). */
+  forkWarmUp: boolean;
 }
 
-function flattenRemoveAll(tree: FlattenIntervalTree<number>, d: Data): void {
-  const { pairs } = d;
-  for (let i = 0; i < pairs.length; i++) tree.remove(pairs[i], i);
-}
-
-function flattenSearchAll(tree: FlattenIntervalTree<number>, d: Data): number {
-  const { queryPairs } = d;
-  let hits = 0;
-  for (let k = 0; k < queryPairs.length; k++) hits += tree.search(queryPairs[k]).length;
-  return hits;
-}
-
-function benchFlatten(p: BenchParams, d: Data): LibResult {
+/** The correctness pass, timed insert/remove and search rounds, heap per node and the fork storm of a competitor. */
+function benchCompetitor<T>(p: BenchParams, d: Data, c: Competitor<T>): LibResult {
   const n = p.nnodes;
-  let tree = new FlattenIntervalTree<number>();
+  let tree = c.make();
   // Correctness pass (also the warm-up): same functions as the timed loops.
-  flattenInsertAll(tree, d);
-  let correct = tree.size === n;
-  for (let k = 0; k < d.queryPairs.length; k++) {
-    if (tree.search(d.queryPairs[k]).length !== d.expectedHits[k]) correct = false;
+  c.insertAll(tree, d);
+  let correct = c.size(tree) === n;
+  for (let k = 0; k < d.qStart.length; k++) {
+    if (c.searchOne(tree, d, k) !== d.expectedHits[k]) correct = false;
   }
-  sink += flattenSearchAll(tree, d);
-  flattenRemoveAll(tree, d);
-  if (tree.size !== 0) correct = false;
-  tree = new FlattenIntervalTree<number>();
+  sink += c.searchAll(tree, d);
+  c.removeAll(tree, d);
+  if (c.size(tree) !== 0) correct = false;
+  tree = c.make();
   const ins: number[] = [];
   const rem: number[] = [];
   for (let loop = 0; loop < p.perf_loops; loop++) {
     settle();
     const t0 = now();
-    flattenInsertAll(tree, d);
+    c.insertAll(tree, d);
     const t1 = now();
-    flattenRemoveAll(tree, d);
+    c.removeAll(tree, d);
     const t2 = now();
     ins.push(Number(t1 - t0) / n);
     rem.push(Number(t2 - t1) / n);
   }
-  flattenInsertAll(tree, d);
+  c.insertAll(tree, d);
   const srch: number[] = [];
   let hits = 0;
   settle();
   for (let loop = 0; loop < p.search_loops; loop++) {
     const t0 = now();
-    hits = flattenSearchAll(tree, d);
+    hits = c.searchAll(tree, d);
     srch.push(Number(now() - t0) / p.nsearches);
   }
-  flattenRemoveAll(tree, d);
+  c.removeAll(tree, d);
   const bytesPerNode = measureHeap(n, () => {
-    const t = new FlattenIntervalTree<number>();
-    flattenInsertAll(t, d);
+    const t = c.make();
+    c.insertAll(t, d);
     return t;
   });
-  // Fork storm: identical keys share one node with a value bucket in flatten 2.x.
   const m = p.fork;
   const fi: number[] = [];
   const fs: number[] = [];
   const fr: number[] = [];
-  const key: [number, number] = [FORK_START, FORK_LAST];
-  const q: [number, number] = [FORK_Q, FORK_Q];
-  for (let loop = -1; m > 0 && loop < p.fork_loops; loop++) {
-    const t = new FlattenIntervalTree<number>();
+  for (let loop = c.forkWarmUp ? -1 : 0; m > 0 && loop < p.fork_loops; loop++) {
+    const t = c.make();
     settle();
     let t0 = now();
-    for (let i = 0; i < m; i++) t.insert(key, i);
+    c.forkInsert(t, m);
     const tI = Number(now() - t0) / m;
     settle();
     t0 = now();
-    const hits = t.search(q).length;
-    const tS = Number(now() - t0) / hits;
+    const forkHits = c.forkSearch(t);
+    const tS = Number(now() - t0) / forkHits;
     settle();
     t0 = now();
-    for (let i = 0; i < m; i++) t.remove(key, i);
+    c.forkRemove(t, m);
     const tR = Number(now() - t0) / m;
-    if (hits !== m || t.size !== 0) correct = false;
+    if (forkHits !== m || c.size(t) !== 0) correct = false;
     if (loop >= 0) {
       fi.push(tI);
       fs.push(tS);
@@ -354,7 +357,7 @@ function benchFlatten(p: BenchParams, d: Data): LibResult {
     }
   }
   return {
-    lib: '@flatten-js/interval-tree',
+    lib: c.lib,
     correct,
     note: 'search() returns an array',
     insertNs: median(ins),
@@ -368,107 +371,72 @@ function benchFlatten(p: BenchParams, d: Data): LibResult {
   };
 }
 
-// -------------------------------------------------------------------------------------------------
+// @flatten-js/interval-tree: insert([lo, hi], value), remove([lo, hi], value), search([lo, hi]) -> value[].
+// Identical keys share one node with a value bucket in flatten 2.x.
+const FORK_KEY: [number, number] = [FORK_START, FORK_LAST];
+const FORK_POINT: [number, number] = [FORK_Q, FORK_Q];
+const flatten: Competitor<FlattenIntervalTree<number>> = {
+  lib: '@flatten-js/interval-tree',
+  make: () => new FlattenIntervalTree<number>(),
+  size: (t) => t.size,
+  insertAll(t, d) {
+    const { pairs } = d;
+    for (let i = 0; i < pairs.length; i++) t.insert(pairs[i], i);
+  },
+  removeAll(t, d) {
+    const { pairs } = d;
+    for (let i = 0; i < pairs.length; i++) t.remove(pairs[i], i);
+  },
+  searchAll(t, d) {
+    const { queryPairs } = d;
+    let hits = 0;
+    for (let k = 0; k < queryPairs.length; k++) hits += t.search(queryPairs[k]).length;
+    return hits;
+  },
+  searchOne: (t, d, k) => t.search(d.queryPairs[k]).length,
+  forkInsert(t, m) {
+    for (let i = 0; i < m; i++) t.insert(FORK_KEY, i);
+  },
+  forkSearch: (t) => t.search(FORK_POINT).length,
+  forkRemove(t, m) {
+    for (let i = 0; i < m; i++) t.remove(FORK_KEY, i);
+  },
+  forkWarmUp: true,
+};
+
 // node-interval-tree: insert(low, high, data), remove(low, high, data), search(low, high) -> data[]
 
 type Nit = InstanceType<NitCtor>;
 
-function nitInsertAll(tree: Nit, d: Data): void {
-  const { starts, lasts } = d;
-  for (let i = 0; i < starts.length; i++) tree.insert(starts[i], lasts[i], i);
-}
-
-function nitRemoveAll(tree: Nit, d: Data): void {
-  const { starts, lasts } = d;
-  for (let i = 0; i < starts.length; i++) tree.remove(starts[i], lasts[i], i);
-}
-
-function nitSearchAll(tree: Nit, d: Data): number {
-  const { qStart, qLast } = d;
-  let hits = 0;
-  for (let k = 0; k < qStart.length; k++) hits += tree.search(qStart[k], qLast[k]).length;
-  return hits;
-}
-
-function benchNit(p: BenchParams, d: Data): LibResult {
-  const n = p.nnodes;
-  const tree: Nit = new NodeIntervalTree();
-  // Correctness pass (also the warm-up): same functions as the timed loops.
-  nitInsertAll(tree, d);
-  let correct = tree.count === n;
-  for (let k = 0; k < d.qStart.length; k++) {
-    if (tree.search(d.qStart[k], d.qLast[k]).length !== d.expectedHits[k]) correct = false;
-  }
-  sink += nitSearchAll(tree, d);
-  nitRemoveAll(tree, d);
-  if (tree.count !== 0) correct = false;
-  const ins: number[] = [];
-  const rem: number[] = [];
-  for (let loop = 0; loop < p.perf_loops; loop++) {
-    settle();
-    const t0 = now();
-    nitInsertAll(tree, d);
-    const t1 = now();
-    nitRemoveAll(tree, d);
-    const t2 = now();
-    ins.push(Number(t1 - t0) / n);
-    rem.push(Number(t2 - t1) / n);
-  }
-  nitInsertAll(tree, d);
-  const srch: number[] = [];
-  let hits = 0;
-  settle();
-  for (let loop = 0; loop < p.search_loops; loop++) {
-    const t0 = now();
-    hits = nitSearchAll(tree, d);
-    srch.push(Number(now() - t0) / p.nsearches);
-  }
-  nitRemoveAll(tree, d);
-  const bytesPerNode = measureHeap(n, () => {
-    const t: Nit = new NodeIntervalTree();
-    nitInsertAll(t, d);
-    return t;
-  });
-  const m = p.fork;
-  const fi: number[] = [];
-  const fs: number[] = [];
-  const fr: number[] = [];
-  // No warm-up round here: this is O(m^2) (each insert scans the bucket), and its code is already hot.
-  for (let loop = 0; m > 0 && loop < p.fork_loops; loop++) {
-    const t: Nit = new NodeIntervalTree();
-    settle();
-    let t0 = now();
+const nit: Competitor<Nit> = {
+  lib: 'node-interval-tree',
+  make: () => new NodeIntervalTree(),
+  size: (t) => t.count,
+  insertAll(t, d) {
+    const { starts, lasts } = d;
+    for (let i = 0; i < starts.length; i++) t.insert(starts[i], lasts[i], i);
+  },
+  removeAll(t, d) {
+    const { starts, lasts } = d;
+    for (let i = 0; i < starts.length; i++) t.remove(starts[i], lasts[i], i);
+  },
+  searchAll(t, d) {
+    const { qStart, qLast } = d;
+    let hits = 0;
+    for (let k = 0; k < qStart.length; k++) hits += t.search(qStart[k], qLast[k]).length;
+    return hits;
+  },
+  searchOne: (t, d, k) => t.search(d.qStart[k], d.qLast[k]).length,
+  forkInsert(t, m) {
     for (let i = 0; i < m; i++) t.insert(FORK_START, FORK_LAST, i);
-    const tI = Number(now() - t0) / m;
-    settle();
-    t0 = now();
-    const hits = t.search(FORK_Q, FORK_Q).length;
-    const tS = Number(now() - t0) / hits;
-    settle();
-    t0 = now();
+  },
+  forkSearch: (t) => t.search(FORK_Q, FORK_Q).length,
+  forkRemove(t, m) {
     for (let i = 0; i < m; i++) t.remove(FORK_START, FORK_LAST, i);
-    const tR = Number(now() - t0) / m;
-    if (hits !== m || t.count !== 0) correct = false;
-    if (loop >= 0) {
-      fi.push(tI);
-      fs.push(tS);
-      fr.push(tR);
-    }
-  }
-  return {
-    lib: 'node-interval-tree',
-    correct,
-    note: 'search() returns an array',
-    insertNs: median(ins),
-    removeNs: median(rem),
-    searchNs: median(srch),
-    avgHits: hits / p.nsearches,
-    bytesPerNode,
-    forkInsertNs: m ? median(fi) : 0,
-    forkSearchNsPerHit: m ? median(fs) : 0,
-    forkRemoveNs: m ? median(fr) : 0,
-  };
-}
+  },
+  // Each insert scans the bucket (O(m^2)), and its code is already hot.
+  forkWarmUp: false,
+};
 
 // -------------------------------------------------------------------------------------------------
 // Big endpoints: what a node costs when endpoints exceed 2^31 (page offsets of 48-bit addresses).
@@ -497,8 +465,8 @@ function main(): void {
   const results: LibResult[] = [];
   for (const lib of p.libs) {
     if (lib === 'ours') results.push(benchOurs(p, d));
-    else if (lib === 'flatten') results.push(benchFlatten(p, d));
-    else if (lib === 'nit') results.push(benchNit(p, d));
+    else if (lib === 'flatten') results.push(benchCompetitor(p, d, flatten));
+    else if (lib === 'nit') results.push(benchCompetitor(p, d, nit));
   }
   const bigBytes = p.libs.includes('ours') ? bigEndpointBytes(p, d) : Number.NaN;
   const elapsed = (Date.now() - t0) / 1000;
