@@ -221,8 +221,16 @@ export class BitLock extends ExclusiveLock {
   readonly holder: LockBitHolder;
 
   constructor(sys: LockSystem, holder: LockBitHolder) {
-    super(sys, LOCK_CLASS.pageLock, holder.lockName);
+    super(sys, LOCK_CLASS.pageLock, '');
     this.holder = holder;
+  }
+
+  /**
+   * The holder's name, asked when needed: a holder may stand for one page after another while no
+   * task holds it (a pool of page locks), and a name is only read for reports and events.
+   */
+  override get name(): string {
+    return this.holder.lockName;
   }
 
   /** lock_page() — include/linux/pagemap.h. Blocking; the bit already set → LockContendedError. */

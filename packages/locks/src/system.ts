@@ -153,7 +153,6 @@ function taskName(t: Task): string {
  * class shared by all instances initialised at one site ('anon_vma->rwsem').
  */
 export abstract class Lock {
-  readonly name: string;
   readonly lockClass: string;
   abstract readonly kind: LockKind;
   /** @internal */
@@ -166,10 +165,17 @@ export abstract class Lock {
   constructor(sys: LockSystem, lockClass: string, name: string) {
     this.sys = sys;
     this.lockClass = lockClass;
-    this.name = name;
+    this.instanceName = name;
     const known = sys.classOf(lockClass);
     this.docClass = known.docClass;
     this.pair = known.pair;
+  }
+
+  private readonly instanceName: string;
+
+  /** The instance name, e.g. 'anon_vma#3->rwsem'. */
+  get name(): string {
+    return this.instanceName;
   }
 
   /** @internal the holder that prevents `t` from taking the lock in `mode`, or null. May claim the lock. */
