@@ -181,7 +181,10 @@ export function runRmapStatement(
           visits: visitsOf(r.unmapWalk, where),
           details: [
             `pfn ${r.oldPfn} → ${r.newPfn} (${r.rc})`,
-            walkLine(sys.options.kernel === '6.12' ? 'try_to_migrate' : 'try_to_unmap(TTU_MIGRATION)', r.unmapWalk),
+            walkLine(
+              sys.options.kernel === '6.12' ? 'try_to_migrate' : 'try_to_unmap(TTU_MIGRATION)',
+              r.unmapWalk,
+            ),
             walkLine('remove_migration_ptes', r.removeWalk),
           ],
           raw: { op: 'migrate', report: r },
