@@ -1,6 +1,6 @@
 /**
  * The scenario parser: one statement a line, the first error reported precisely (line, column, what
- * was expected, what was found). See docs/language.md for the language and /work/shared/scenario-language.md
+ * was expected, what was found). See docs/language.md for the language and the scenario-language contract (shared/scenario-language.md)
  * for the contract.
  */
 import {
