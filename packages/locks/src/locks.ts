@@ -129,6 +129,18 @@ abstract class ExclusiveLock extends Lock {
   holderList(): { task: Task; mode: LockMode }[] {
     return this.ownerTask ? [{ task: this.ownerTask, mode: 'write' }] : [];
   }
+
+  /** A blocking acquire: the lock system's shortcut when the lock is free, else its full path. */
+  protected lockBlocking(t: Task): void {
+    if (this.ownerTask === null && this.sys.pushUncontended(this, t)) this.ownerTask = t;
+    else this.sys.acquire(this, t, 'write', ACQ_BLOCKING, this.lockClass, null);
+  }
+
+  /** A release: the lock system's shortcut when this lock tops the stack, else its full path. */
+  protected unlockHeld(t: Task): void {
+    if (this.sys.popTop(this, t)) this.ownerTask = null;
+    else this.sys.release(this, t, 'write');
+  }
 }
 
 /** A sleeping mutex — `struct mutex`, kernel/locking/mutex.c (e.g. inode->i_mutex in 4.9). */
@@ -142,7 +154,7 @@ export class Mutex extends ExclusiveLock {
 
   /** mutex_lock() — kernel/locking/mutex.c. Contended → LockContendedError. */
   lock(t: Task): void {
-    this.sys.acquire(this, t, 'write', ACQ_BLOCKING, this.lockClass, null);
+    this.lockBlocking(t);
   }
 
   /** mutex_trylock() — kernel/locking/mutex.c. */
@@ -152,7 +164,7 @@ export class Mutex extends ExclusiveLock {
 
   /** mutex_unlock() — kernel/locking/mutex.c. */
   unlock(t: Task): void {
-    this.sys.release(this, t, 'write');
+    this.unlockHeld(t);
   }
 }
 
@@ -171,7 +183,7 @@ export class SpinLock extends ExclusiveLock {
 
   /** spin_lock() — include/linux/spinlock.h. Contended → LockContendedError. */
   lock(t: Task): void {
-    this.sys.acquire(this, t, 'write', ACQ_BLOCKING, this.lockClass, null);
+    this.lockBlocking(t);
   }
 
   /**
@@ -190,7 +202,7 @@ export class SpinLock extends ExclusiveLock {
 
   /** spin_unlock() — include/linux/spinlock.h. */
   unlock(t: Task): void {
-    this.sys.release(this, t, 'write');
+    this.unlockHeld(t);
   }
 
   private subclassName(subclass: number): string {

@@ -392,6 +392,38 @@ export class LockSystem {
     return true;
   }
 
+  /**
+   * @internal acquire()'s outcome for a blocking write acquire of a lock nobody holds (the caller
+   * checked), when that outcome is already known: no listener to tell, `t` the last task seen, and
+   * the validator's verdict for this class on `t`'s stack shape memoised. A lock nobody holds is not
+   * on `t`'s stack, so there is no double acquire to report. Pushes it and returns true; returns
+   * false, having done nothing, when acquire() must decide. The page-table lock is taken once per
+   * VMA an rmap walk visits, always on the same stack: this spares it acquire()'s generic steps.
+   */
+  pushUncontended(lock: Lock, t: Task): boolean {
+    if (t !== this.lastTask || this.onEvent !== undefined) return false;
+    const s = this.lastState as TaskState;
+    const d = s.depth;
+    if (d > 0 && (lock.kind !== 'bitlock' || this.validateBitLocks) && !s.shapes[d].hasPassed(lock.pair * 2))
+      return false;
+    s.push(lock, 'write', lock.lockClass, lock.pair);
+    return true;
+  }
+
+  /**
+   * @internal release()'s outcome when `lock` is the top of the last task's stack, held for write,
+   * and no listener is told: pops it and returns true (the caller drops the holder). Returns false,
+   * having done nothing, when release() must decide.
+   */
+  popTop(lock: Lock, t: Task): boolean {
+    if (t !== this.lastTask || this.onEvent !== undefined) return false;
+    const s = this.lastState as TaskState;
+    const d = s.depth - 1;
+    if (d < 0 || s.locks[d] !== lock || s.modes[d] !== 'write') return false;
+    s.removeAt(d);
+    return true;
+  }
+
   /** @internal Returns false (after reporting) when `t` does not hold `lock` in `mode`. */
   release(lock: Lock, t: Task, mode: LockMode): boolean {
     const s = this.findState(t);
