@@ -105,9 +105,14 @@ function pfnOf(page: Page | number): number {
   return typeof page === 'number' ? page : page.pfn;
 }
 
-/** Index of `addr`'s entry in its PTE table. */
+/**
+ * Index of `addr`'s entry in its PTE table. Addresses exceed 32 bits, so `%` would be a
+ * floating-point remainder (a libm call, a tenth of a walk's cost per VMA); dividing by and
+ * multiplying with powers of two is exact on every address below 2^53.
+ */
 export function pteIndex(addr: number): number {
-  return (addr / PAGE_SIZE) % PTRS_PER_PTE;
+  const vpn = addr / PAGE_SIZE;
+  return vpn - Math.floor(vpn / PTRS_PER_PTE) * PTRS_PER_PTE;
 }
 
 /** A `walk` trace event of the current task (callers check `sys.tracing` first). */
