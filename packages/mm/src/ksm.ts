@@ -45,7 +45,7 @@ import { handlePteFault, munlockVmaPage, setPte, tryToFreeSwap } from './memory.
 import { findVma, vmaAt } from './mmap.js';
 import { type PhysMem, pageMapped } from './page.js';
 import { lockPage, trylockPage, unlockPage } from './page-lock.js';
-import type { PteTable } from './pgtable.js';
+import { type PteTable, pmdIndex, pteIndex } from './pgtable.js';
 import { getAnonVma, mlockVmaPage, pageAddAnonRmap, pageRemoveRmap, putAnonVma, putPage } from './rmap.js';
 import type { MmSystem } from './system.js';
 import type { AnonVma, Mm, VmArea } from './types.js';
@@ -252,10 +252,9 @@ function maxPageSharing(sys: MmSystem): number {
  * taken), or -1 for none, a swap or migration entry, or the zero page (vm_normal_page() is NULL).
  */
 function followPage(sys: MmSystem, mm: Mm, addr: number): number {
-  const vpn = addr / PAGE_SIZE;
-  const t = mm.pgd.lookup(Math.floor(vpn / PTRS_PER_PTE));
+  const t = mm.pgd.lookup(pmdIndex(addr));
   if (!t) return -1;
-  const i = vpn % PTRS_PER_PTE;
+  const i = pteIndex(addr);
   const bits = t.bits[i];
   if (!(bits & (PTE_PRESENT | PTE_PROTNONE)) || bits & PTE_SPECIAL) return -1;
   const pfn = t.pfn[i];
@@ -438,7 +437,7 @@ function removeTrailingRmapItems(sys: MmSystem, slot: KsmMmSlot, prev: KsmRmapIt
 
 /** mm_find_pmd() + pte_offset_map_lock(): the PTE table of `addr`, locked, or null when there is none. */
 function pteMapLock(sys: MmSystem, mm: Mm, addr: number): PteTable | null {
-  const t = mm.pgd.lookup(Math.floor(addr / PAGE_SIZE / PTRS_PER_PTE));
+  const t = mm.pgd.lookup(pmdIndex(addr));
   if (t) t.ptl.lock(sys.current);
   return t ?? null;
 }
@@ -466,7 +465,7 @@ function writeProtectPage(sys: MmSystem, vma: VmArea, pfn: number): number {
   const addr = pageAddressInVma(sys, pfn, vma);
   const t = addr < 0 ? null : pteMapLock(sys, vma.vmMm, addr);
   if (!t) return -1;
-  const i = (addr / PAGE_SIZE) % PTRS_PER_PTE;
+  const i = pteIndex(addr);
   let bits = t.bits[i];
   let ok = (bits & (PTE_PRESENT | PTE_PROTNONE)) !== 0 && !(bits & PTE_SPECIAL) && t.pfn[i] === pfn;
   if (ok && bits & (PTE_WRITE | PTE_DIRTY)) {
@@ -491,7 +490,7 @@ function replacePage(sys: MmSystem, vma: VmArea, page: number, kpage: number, or
   const addr = pageAddressInVma(sys, page, vma);
   const t = addr < 0 ? null : pteMapLock(sys, vma.vmMm, addr);
   if (!t) return false;
-  const i = (addr / PAGE_SIZE) % PTRS_PER_PTE;
+  const i = pteIndex(addr);
   if (t.pfn[i] !== page || t.bits[i] !== origBits) {
     t.ptl.unlock(sys.current);
     return false;
@@ -860,10 +859,10 @@ function nextScannablePage(sys: MmSystem, k: KsmState, vma: VmArea): number {
   const mem = sys.mem;
   while (k.scanAddress < vma.vmEnd) {
     const addr = k.scanAddress;
-    const vpn = addr / PAGE_SIZE;
-    const t = mm.pgd.lookup(Math.floor(vpn / PTRS_PER_PTE));
+    const pmdNo = pmdIndex(addr);
+    const t = mm.pgd.lookup(pmdNo);
     if (!t || t.used === 0) {
-      k.scanAddress = Math.min(vma.vmEnd, (Math.floor(vpn / PTRS_PER_PTE) + 1) * PTRS_PER_PTE * PAGE_SIZE);
+      k.scanAddress = Math.min(vma.vmEnd, (pmdNo + 1) * PTRS_PER_PTE * PAGE_SIZE);
       continue;
     }
     k.scanAddress += PAGE_SIZE;

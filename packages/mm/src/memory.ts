@@ -33,7 +33,7 @@ import { KernelError } from './errors.js';
 import { findGetPage, pageCacheFault, setPageDirty } from './filemap.js';
 import { vmaAt } from './mmap.js';
 import { CONTENT_ZERO } from './page.js';
-import type { PteTable } from './pgtable.js';
+import { type PteTable, pmdIndex, pteIndex } from './pgtable.js';
 import {
   anonVmaPrepare,
   clearPageMlock,
@@ -60,10 +60,9 @@ export interface Pte {
 
 /** The PTE that maps `addr` in `mm` (bits 0 = pte_none). */
 export function readPte(mm: Mm, addr: number): Pte {
-  const vpn = addr / PAGE_SIZE;
-  const t = mm.pgd.lookup(Math.floor(vpn / PTRS_PER_PTE));
+  const t = mm.pgd.lookup(pmdIndex(addr));
   if (!t) return { pfn: 0, bits: 0 };
-  const i = vpn % PTRS_PER_PTE;
+  const i = pteIndex(addr);
   return { pfn: t.pfn[i], bits: t.bits[i] };
 }
 
@@ -77,14 +76,10 @@ export function setPte(t: PteTable, i: number, pfn: number, bits: number): void 
 
 /** pte_offset_map_lock() — locate (allocating) the PTE table of `addr` and take its lock. */
 export function pteOffsetMapLock(sys: MmSystem, mm: Mm, addr: number): PteTable {
-  const pmdNo = Math.floor(addr / PAGE_SIZE / PTRS_PER_PTE);
+  const pmdNo = pmdIndex(addr);
   const t = mm.pgd.alloc(pmdNo, () => sys.newPtl(mm, pmdNo));
   t.ptl.lock(sys.current);
   return t;
-}
-
-function pteIndex(addr: number): number {
-  return (addr / PAGE_SIZE) % PTRS_PER_PTE;
 }
 
 /** mm_counter() — include/linux/mm.h: which rss counter a page is charged to. */

@@ -7,7 +7,6 @@
 import {
   PAGE_SIZE,
   PMD_SIZE,
-  PTRS_PER_PTE,
   TASK_SIZE,
   VM_DONTEXPAND,
   VM_HUGETLB,
@@ -30,7 +29,7 @@ import {
   vmaLink,
   vmaMerge,
 } from './mmap.js';
-import type { PteTable } from './pgtable.js';
+import { type PteTable, pteIndex } from './pgtable.js';
 import { anonVmaClone, anonVmaLockWrite, anonVmaUnlockWrite } from './rmap.js';
 import type { MmSystem } from './system.js';
 import type { Mm, VmArea } from './types.js';
@@ -136,8 +135,8 @@ function movePtes(
   src.ptl.lock(t);
   if (dst !== src) dst.ptl.lockNested(t, 1);
   let moved = 0;
-  const i0 = (oldAddr / PAGE_SIZE) % PTRS_PER_PTE;
-  const j0 = (newAddr / PAGE_SIZE) % PTRS_PER_PTE;
+  const i0 = pteIndex(oldAddr);
+  const j0 = pteIndex(newAddr);
   for (let k = 0; k < pages; k++) {
     const bits = src.bits[i0 + k];
     if (bits === 0) continue;

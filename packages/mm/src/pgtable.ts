@@ -89,12 +89,11 @@ export class PageTable {
    */
   forEachTable(start: number, end: number, fn: (t: PteTable, first: number, last: number) => void): void {
     for (let addr = start; addr < end; ) {
-      const vpn = addr / PAGE_SIZE;
-      const pmdNo = Math.floor(vpn / PTRS_PER_PTE);
+      const pmdNo = pmdIndex(addr);
       const tableEnd = Math.min(end, (pmdNo + 1) * PTRS_PER_PTE * PAGE_SIZE);
       const t = this.lookup(pmdNo);
       if (t && t.used > 0) {
-        const first = vpn % PTRS_PER_PTE;
+        const first = pteIndex(addr);
         fn(t, first, first + (tableEnd - addr) / PAGE_SIZE);
       }
       addr = tableEnd;
@@ -118,11 +117,17 @@ export class PageTable {
   }
 }
 
-/** Virtual page number of an address. */
-export function vpnOf(addr: number): number {
-  return Math.floor(addr / PAGE_SIZE);
+/** Index of the PTE table (the 2 MiB page-table page) that covers `addr`: pmd_index() over all levels. */
+export function pmdIndex(addr: number): number {
+  return Math.floor(addr / (PAGE_SIZE * PTRS_PER_PTE));
 }
-/** pmd number (index of the 2 MiB page-table page) of a virtual page number. */
-export function pmdNoOf(vpn: number): number {
-  return Math.floor(vpn / PTRS_PER_PTE);
+
+/**
+ * pte_index() — arch/x86/include/asm/pgtable.h: `addr`'s entry in its PTE table. Addresses exceed
+ * 32 bits, so `%` would be a floating-point remainder (a libm call on hot paths); dividing and
+ * multiplying by powers of two is exact for every address below 2^53.
+ */
+export function pteIndex(addr: number): number {
+  const vpn = addr / PAGE_SIZE;
+  return vpn - Math.floor(vpn / PTRS_PER_PTE) * PTRS_PER_PTE;
 }

@@ -13,7 +13,6 @@ import {
   type MmSystem,
   mlockVmaPage,
   PAGE_MAPPING_FLAGS,
-  PAGE_SIZE,
   type Page,
   PageAnon,
   PageKsm,
@@ -31,10 +30,11 @@ import {
   PTE_PROTNONE,
   PTE_WRITE,
   PTE_YOUNG,
-  PTRS_PER_PTE,
   pageAddAnonRmap,
   pageAddFileRmap,
   pageMapped,
+  pmdIndex,
+  pteIndex,
   putAnonVma,
   putPage,
   setPte,
@@ -51,7 +51,6 @@ import {
   newWalkLog,
   notePteProbe,
   pageGetAnonVma,
-  pteIndex,
   type RmapWalkControl,
   rmapWalk,
   rmapWalkLocked,
@@ -72,7 +71,7 @@ export function removeMigrationPte(
   addr: number,
   old: number,
 ): number {
-  const t = vma.vmMm.pgd.lookup(Math.floor(addr / PAGE_SIZE / PTRS_PER_PTE));
+  const t = vma.vmMm.pgd.lookup(pmdIndex(addr));
   if (!t) {
     notePteProbe(sys, 'mm_find_pmd', old, vma, addr, false);
     return SWAP_AGAIN;

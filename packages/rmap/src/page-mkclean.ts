@@ -12,11 +12,12 @@ import {
   PTE_DIRTY,
   PTE_WRITE,
   pageMapped,
+  pteIndex,
   VM_SHARED,
   type VmArea,
 } from '@rmaplab/mm';
 import { SWAP_AGAIN } from './codes.js';
-import { pageCheckAddress, pteIndex, type RmapWalkControl, rmapWalk, type WalkLog } from './rmap-walk.js';
+import { pageCheckAddress, type RmapWalkControl, rmapWalk, type WalkLog } from './rmap-walk.js';
 
 /** page_mkclean_one() — mm/rmap.c: a dirty or writable PTE becomes clean and read-only; counts it. */
 export function pageMkcleanOne(

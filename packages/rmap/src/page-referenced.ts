@@ -11,6 +11,7 @@ import {
   PageKsm,
   PTE_YOUNG,
   pageMapped,
+  pteIndex,
   trylockPage,
   unlockPage,
   VM_LOCKED,
@@ -22,7 +23,6 @@ import { SWAP_AGAIN, SWAP_FAIL, SWAP_SUCCESS } from './codes.js';
 import {
   pageCheckAddress,
   pageLockAnonVmaRead,
-  pteIndex,
   type RmapWalkControl,
   rmapWalk,
   type WalkLog,

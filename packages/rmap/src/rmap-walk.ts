@@ -15,17 +15,17 @@ import {
   type MmSystem,
   PAGE_MAPPING_ANON,
   PAGE_MAPPING_FLAGS,
-  PAGE_SIZE,
   type Page,
   PageAnon,
   PageKsm,
   PageLocked,
   PTE_PRESENT,
   PTE_SPECIAL,
-  PTRS_PER_PTE,
   type PteTable,
   pageAnonVma,
   pageMapped,
+  pmdIndex,
+  pteIndex,
   putAnonVma,
   type TraceRefs,
   taskName,
@@ -103,16 +103,6 @@ let activeLog: WalkLog | null = null;
 
 function pfnOf(page: Page | number): number {
   return typeof page === 'number' ? page : page.pfn;
-}
-
-/**
- * Index of `addr`'s entry in its PTE table. Addresses exceed 32 bits, so `%` would be a
- * floating-point remainder (a libm call, a tenth of a walk's cost per VMA); dividing by and
- * multiplying with powers of two is exact on every address below 2^53.
- */
-export function pteIndex(addr: number): number {
-  const vpn = addr / PAGE_SIZE;
-  return vpn - Math.floor(vpn / PTRS_PER_PTE) * PTRS_PER_PTE;
 }
 
 /** A `walk` trace event of the current task (callers check `sys.tracing` first). */
@@ -468,7 +458,7 @@ export function pageCheckAddress(
   address: number,
   sync: boolean,
 ): PteTable | null {
-  const t = vma.vmMm.pgd.lookup(Math.floor(address / PAGE_SIZE / PTRS_PER_PTE));
+  const t = vma.vmMm.pgd.lookup(pmdIndex(address));
   let found: PteTable | null = null;
   if (t) {
     const i = pteIndex(address);

@@ -28,6 +28,7 @@ import {
   PTE_YOUNG,
   pageMapped,
   pageRemoveRmap,
+  pteIndex,
   putPage,
   setPageDirty,
   setPte,
@@ -56,7 +57,6 @@ import {
 import {
   pageCheckAddress,
   pageLockAnonVmaRead,
-  pteIndex,
   type RmapWalkControl,
   rmapWalk,
   rmapWalkLocked,
