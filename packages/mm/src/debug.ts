@@ -17,6 +17,7 @@ import {
   VM_SHARED,
 } from './constants.js';
 import { vmaLastPgoff, vmaStartPgoff } from './interval-tree.js';
+import { vmaAt } from './mmap.js';
 import { linearPageIndex } from './rmap.js';
 import type { MmSystem } from './system.js';
 import type { AddressSpace, AnonVma, Mm, VmArea } from './types.js';
@@ -67,7 +68,7 @@ export function checkInvariants(sys: MmSystem, ext: ExternalRefs = {}): void {
     checkVmaList(mm);
     for (const vma of mm.vmas()) {
       liveVmas.add(vma);
-      checkVmaRmapLinks(sys, vma);
+      checkVmaRmapLinks(vma);
     }
     for (const t of mm.pgd.allTables()) {
       let used = 0;
@@ -77,7 +78,7 @@ export function checkInvariants(sys: MmSystem, ext: ExternalRefs = {}): void {
         used++;
         const pfn = t.pfn[i];
         const addr = (t.pmdNo * PTRS_PER_PTE + i) * PAGE_SIZE;
-        const vma = findVmaLinear(mm, addr);
+        const vma = vmaAt(mm, addr);
         if (!vma)
           fail('PTEs only inside VMAs', `mm${mm.id} has a PTE at 0x${addr.toString(16)} outside every VMA`);
         if (bits & PTE_SWAP) {
@@ -125,11 +126,6 @@ export function checkInvariants(sys: MmSystem, ext: ExternalRefs = {}): void {
   sys.locks.assertNoLocksHeld();
 }
 
-function findVmaLinear(mm: Mm, addr: number): VmArea | null {
-  const n = mm.mmRb.iterFirst(addr, addr);
-  return n ? n.value : null;
-}
-
 function checkVmaList(mm: Mm): void {
   let count = 0;
   let prev: VmArea | null = null;
@@ -149,7 +145,7 @@ function checkVmaList(mm: Mm): void {
   mm.mmRb.validate();
 }
 
-function checkVmaRmapLinks(sys: MmSystem, vma: VmArea): void {
+function checkVmaRmapLinks(vma: VmArea): void {
   let root: AnonVma | null = null;
   for (const avc of vma.anonVmaChain) {
     if (avc.vma !== vma) fail('AVC->vma', `AVC${avc.id} in ${vma.name}'s chain points elsewhere`);
@@ -177,7 +173,6 @@ function checkVmaRmapLinks(sys: MmSystem, vma: VmArea): void {
     if (!n || n.value !== vma || n.start !== vmaStartPgoff(vma) || n.last !== vmaLastPgoff(vma))
       fail('i_mmap keys', `${vma.name} is not keyed right in ${file.name}'s i_mmap`);
   } else if (vma.shared) fail('i_mmap', `anonymous ${vma.name} is in an i_mmap`);
-  void sys;
 }
 
 /** The rmap reachability invariant for one PTE: the walk from the page must find (vma, addr). */

@@ -3,7 +3,7 @@
  * resident and clean (as right after they were written), and shmem files whose pages appear on
  * first touch.
  */
-import { PAGE_MAPPING_FLAGS, PG_dirty, PG_swapbacked, PG_uptodate } from './constants.js';
+import { PG_dirty, PG_swapbacked, PG_uptodate } from './constants.js';
 import { CONTENT_ZERO } from './page.js';
 import { putPage } from './rmap.js';
 import type { MmSystem } from './system.js';
@@ -121,9 +121,4 @@ function doSyncMmapReadahead(sys: MmSystem, file: File, index: number): void {
 /** set_page_dirty() — mm/page-writeback.c */
 export function setPageDirty(sys: MmSystem, pfn: number): void {
   sys.mem.flags[pfn] |= 1 << PG_dirty;
-}
-
-/** Whether the page belongs to a file's page cache (no anon tag). */
-export function isPageCachePage(sys: MmSystem, pfn: number): boolean {
-  return (sys.mem.mappingTag[pfn] & PAGE_MAPPING_FLAGS) === 0 && sys.mem.mapping[pfn] !== null;
 }

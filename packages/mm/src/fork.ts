@@ -6,7 +6,7 @@ import { VM_DONTCOPY, VM_LOCKED, VM_LOCKONFAULT, VM_SHARED } from './constants.j
 import { vmaIntervalTreeInsertAfter } from './interval-tree.js';
 import { ksmExit, ksmFork } from './ksm.js';
 import { copyPageRange } from './memory.js';
-import { exitMmap, newVma } from './mmap.js';
+import { exitMmap, newVma, vmaLinkList } from './mmap.js';
 import { anonVmaFork } from './rmap.js';
 import type { MmSystem } from './system.js';
 import type { Mm, VmArea } from './types.js';
@@ -35,11 +35,7 @@ export function dupMmap(sys: MmSystem, mm: Mm, oldmm: Mm): void {
       file.mapping.iMmapRwsem.upWrite(t);
     }
     // __vma_link_rb + list: the child's VMAs arrive in address order, each after the previous.
-    tmp.vmPrev = prev;
-    if (prev) prev.vmNext = tmp;
-    else mm.mmap = tmp;
-    tmp.vmRb = mm.mmRb.insert(tmp.vmStart, tmp.vmEnd - 1, tmp);
-    mm.mapCount++;
+    vmaLinkList(mm, tmp, prev);
     prev = tmp;
     copyPageRange(sys, mm, oldmm, mpnt);
   }

@@ -11,7 +11,6 @@ import {
   PG_referenced,
   PG_swapbacked,
   PG_swapcache,
-  PG_unevictable,
   PTE_DIRTY,
   PTE_MIGRATION,
   PTE_PRESENT,
@@ -554,9 +553,4 @@ export function copyPageRange(sys: MmSystem, dst: Mm, src: Mm, vma: VmArea): voi
       vma: vma.id,
       mm: dst.id,
     });
-}
-
-/** The page flags an observer of /proc/kpageflags would see as unevictable. */
-export function pageUnevictable(sys: MmSystem, pfn: number): boolean {
-  return (sys.mem.flags[pfn] & (1 << PG_unevictable)) !== 0;
 }

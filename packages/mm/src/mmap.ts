@@ -12,7 +12,6 @@ import {
   TASK_SIZE,
   VM_DONTEXPAND,
   VM_EXEC,
-  VM_HUGETLB,
   VM_IO,
   VM_LOCKED,
   VM_MAYEXEC,
@@ -72,7 +71,7 @@ function vmaRbUpdate(mm: Mm, vma: VmArea): void {
 }
 
 /** __vma_link_list() + __vma_link_rb() — mm/mmap.c */
-function vmaLinkList(mm: Mm, vma: VmArea, prev: VmArea | null): void {
+export function vmaLinkList(mm: Mm, vma: VmArea, prev: VmArea | null): void {
   vma.vmPrev = prev;
   const next = prev ? prev.vmNext : mm.mmap;
   if (prev) prev.vmNext = vma;
@@ -366,9 +365,6 @@ export function splitVma(sys: MmSystem, vma: VmArea, addr: number, newBelow: boo
     sys.trace('__split_vma', `${vma.name} split at ${hex(addr)}: new ${n.name}`, { vma: n.id });
   return n;
 }
-
-/** vm_area flags that make a mapping refuse mlock (VM_SPECIAL|VM_HUGETLB...). */
-export const VM_NO_MLOCK = VM_SPECIAL | VM_HUGETLB;
 
 /**
  * mmap_region() — mm/mmap.c: map [addr, addr + len) (MAP_FIXED semantics: whatever is there is

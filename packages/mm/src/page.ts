@@ -214,12 +214,3 @@ export function PageSwapCache(mem: PhysMem, pfn: number): boolean {
 export function PageLocked(mem: PhysMem, pfn: number): boolean {
   return (mem.flags[pfn] & (1 << PG_locked)) !== 0;
 }
-export function setPageFlag(mem: PhysMem, pfn: number, bit: number): void {
-  mem.flags[pfn] |= 1 << bit;
-}
-export function clearPageFlag(mem: PhysMem, pfn: number, bit: number): void {
-  mem.flags[pfn] &= ~(1 << bit);
-}
-export function testPageFlag(mem: PhysMem, pfn: number, bit: number): boolean {
-  return (mem.flags[pfn] & (1 << bit)) !== 0;
-}

@@ -16,6 +16,7 @@ import {
   PG_swapbacked,
   PG_unevictable,
   RMAP_EXCLUSIVE,
+  VM_MERGE_IGNORED,
 } from './constants.js';
 import { anonVmaIntervalTreeInsert, anonVmaIntervalTreeRemove } from './interval-tree.js';
 import type { MmSystem } from './system.js';
@@ -112,7 +113,7 @@ export function anonVmaCompatible(a: VmArea, b: VmArea): boolean {
 }
 
 function anonVmaCompatibleFlags(a: VmArea, b: VmArea): boolean {
-  return ((a.vmFlags ^ b.vmFlags) & ~0x7) === 0;
+  return ((a.vmFlags ^ b.vmFlags) & ~VM_MERGE_IGNORED) === 0;
 }
 
 /**

@@ -51,11 +51,6 @@ export function sysMremap(
   return sys.as(mm.owner, () => doMremap(sys, mm, oldAddr, oldLen, newLen, flags, fixedNewAddr));
 }
 
-/** mremap(2) of [oldAddr, oldAddr + len) to `newAddr`, same size (MREMAP_MAYMOVE | MREMAP_FIXED). */
-export function sysMremapMove(sys: MmSystem, mm: Mm, oldAddr: number, len: number, newAddr: number): number {
-  return sysMremap(sys, mm, oldAddr, len, len, newAddr);
-}
-
 /** mlock(2) */
 export function sysMlock(sys: MmSystem, mm: Mm, addr: number, len: number): void {
   sys.as(mm.owner, () => doMlock(sys, mm, addr, len));
