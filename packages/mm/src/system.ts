@@ -26,7 +26,7 @@ export interface MmOptions {
   faultAround: number;
   /** Swap space in pages (Infinity: unlimited; 0: no swap). */
   swapPages: number;
-  /** KSM max_page_sharing (Infinity under 4.9, which has no limit). */
+  /** KSM max_page_sharing: 256 under 6.12 unless given; 4.9 has no limit (it came in 4.13), so always Infinity there. */
   ksmMaxSharing: number;
   /** Lock-order violations throw (true) or are only recorded (false). */
   strictLocking: boolean;
@@ -40,6 +40,9 @@ export const DEFAULT_OPTIONS: Readonly<MmOptions> = {
   ksmMaxSharing: Number.POSITIVE_INFINITY,
   strictLocking: true,
 };
+
+/** ksm_max_page_sharing's default in 6.12 — mm/ksm.c. */
+const KSM_MAX_PAGE_SHARING_6_12 = 256;
 
 const LOCK_FN: Record<string, [string, string]> = {
   rwsem: ['down_', 'up_'],
@@ -87,7 +90,13 @@ export class MmSystem {
   readonly anonVmas = new Set<AnonVma>();
 
   constructor(options: Partial<MmOptions> = {}) {
-    this.options = { ...DEFAULT_OPTIONS, ...options };
+    const kernel = options.kernel ?? DEFAULT_OPTIONS.kernel;
+    this.options = {
+      ...DEFAULT_OPTIONS,
+      ...options,
+      ksmMaxSharing:
+        kernel === '6.12' ? (options.ksmMaxSharing ?? KSM_MAX_PAGE_SHARING_6_12) : Number.POSITIVE_INFINITY,
+    };
     this.mem = new PhysMem();
     this.locks = new LockSystem({
       order: this.options.kernel === '6.12' ? RMAP_LOCK_ORDER_6_12 : RMAP_LOCK_ORDER_4_9,

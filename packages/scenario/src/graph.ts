@@ -5,6 +5,7 @@
  */
 import {
   type AnonVma,
+  hex,
   type MmSystem,
   PAGE_MAPPING_FLAGS,
   PAGE_MAPPING_KSM,
@@ -51,8 +52,6 @@ export interface StateGraph {
   nodes: GraphNode[];
   edges: GraphEdge[];
 }
-
-const hex = (n: number) => `0x${n.toString(16)}`;
 
 /** vm_flags as the letters /proc/PID/smaps prints (rd wr ex sh mr mw me ms lo mg ...). */
 export function vmFlagsString(flags: number): string {
@@ -146,13 +145,8 @@ export function buildStateGraph(sys: MmSystem, procs: Iterable<ProcState>): Stat
       }
     }
   }
-  for (const av of [...anonVmas]) {
-    for (let a: AnonVma = av; !anonVmas.has(a.parent) || !anonVmas.has(a.root); a = a.parent) {
-      anonVmas.add(a.parent);
-      anonVmas.add(a.root);
-    }
-  }
-  for (const av of sys.anonVmas) if (!av.freed) anonVmas.add(av);
+  // Every live anon_vma, those no VMA links any more (kept by a child's root pin or KSM) included.
+  for (const av of sys.anonVmas) anonVmas.add(av);
   for (const av of anonVmas) {
     const id = `anon_vma:${av.id}`;
     node({

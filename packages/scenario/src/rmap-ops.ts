@@ -5,17 +5,14 @@
  * lines) plus the package's own structured report.
  */
 import {
-  type ExternalRefs,
   type KsmCounters,
   ksmCounters,
-  ksmExternalRefs,
   ksmRunToFixedPoint,
   ksmState,
   type Mm,
   type MmSystem,
 } from '@rmaplab/mm';
 import {
-  installRmap,
   type MigrateStatementReport,
   type MkcleanStatementReport,
   migrateAt,
@@ -33,7 +30,7 @@ import {
   walkAt,
 } from '@rmaplab/rmap';
 import type { Span, StatementOf } from './ast.js';
-import type { GraphEdge, GraphNode } from './graph.js';
+import type { GraphNode } from './graph.js';
 
 export type RmapOp = StatementOf<'walk' | 'unmap' | 'reclaim' | 'referenced' | 'migrate' | 'mkclean'>;
 
@@ -72,11 +69,6 @@ export interface OpReport {
 
 /** Names a (mm, address) pair the way scenarios do. */
 export type WhereFn = (mm: number, address: number) => string;
-
-/** Wire @rmaplab/rmap's hooks (try_to_munlock, MADV_PAGEOUT reclaim) into a new system. */
-export function installRmapFor(sys: MmSystem): void {
-  installRmap(sys);
-}
 
 function visitsOf(walk: WalkReport, where: WhereFn): WalkVisit[] {
   return walk.visits.map((v) => ({
@@ -227,11 +219,6 @@ export function runKsm(sys: MmSystem): OpReport {
   };
 }
 
-/** The references KSM holds, for the invariant checker. */
-export function ksmExternal(sys: MmSystem): ExternalRefs {
-  return ksmExternalRefs(sys);
-}
-
 /** Add KSM's stable nodes and rmap_items to a state graph. */
 export function ksmGraph(
   sys: MmSystem,
@@ -267,5 +254,3 @@ export function ksmGraph(
     }
   }
 }
-
-export type { GraphEdge };

@@ -8,6 +8,7 @@ import {
   checkInvariants,
   extendFile,
   KernelError,
+  ksmExternalRefs,
   linearPageIndex,
   MAP_PRIVATE,
   MAP_SHARED,
@@ -35,18 +36,12 @@ import {
   VM_WRITE,
   vmaAt,
 } from '@rmaplab/mm';
+import { installRmap } from '@rmaplab/rmap';
 import type { Span, Statement, StatementOf } from './ast.js';
 import { ScenarioError } from './errors.js';
 import { type Observation, observe } from './observation.js';
 import { iterateScenario } from './parser.js';
-import {
-  installRmapFor,
-  ksmExternal,
-  type OpReport,
-  type RmapOp,
-  runKsm,
-  runRmapStatement,
-} from './rmap-ops.js';
+import { type OpReport, type RmapOp, runKsm, runRmapStatement } from './rmap-ops.js';
 import type { ProcState, RegionState } from './state.js';
 
 /** Size limits that turn a runaway scenario into a clear error instead of an exhausted heap. */
@@ -116,12 +111,8 @@ export class ScenarioRunner {
   }
 
   private newSystem(options: Partial<MmOptions>): MmSystem {
-    const kernel = options.kernel ?? '4.9';
-    const sys = new MmSystem({
-      ksmMaxSharing: kernel === '6.12' ? 256 : Number.POSITIVE_INFINITY,
-      ...options,
-    });
-    installRmapFor(sys);
+    const sys = new MmSystem(options);
+    installRmap(sys);
     if (this.opts.trace) sys.setTrace((e) => this.events.push(e));
     return sys;
   }
@@ -148,7 +139,7 @@ export class ScenarioRunner {
   /** The invariant checker, with the external references KSM holds. */
   checkInvariants(st?: Statement): void {
     try {
-      checkInvariants(this.sys, ksmExternal(this.sys));
+      checkInvariants(this.sys, ksmExternalRefs(this.sys));
     } catch (e) {
       if (st && e instanceof Error)
         throw this.error(st.span, 'semantic', `internal error after this statement: ${e.message}`);
@@ -221,16 +212,18 @@ export class ScenarioRunner {
           throw this.error(st.pagesSpan, 'limit', `more than ${this.limits.regionPages} pages in one region`);
         const oldLen = r.pages * PAGE_SIZE;
         const newLen = st.pages * PAGE_SIZE;
-        const grows = newLen > oldLen && !this.fitsInSlot(r, newLen);
-        const addr = sysMremap(this.sys, p.mm, r.addr, oldLen, newLen, grows ? this.slot(newLen) : undefined);
-        r.addr = addr;
+        const moveTo = newLen > oldLen && r.addr + newLen > r.slotEnd ? this.slot(newLen) : undefined;
+        r.addr = sysMremap(this.sys, p.mm, r.addr, oldLen, newLen, moveTo?.addr);
+        if (moveTo) r.slotEnd = moveTo.end;
         r.pages = st.pages;
         return;
       }
       case 'mremap-move': {
         const [p, r] = this.region(st);
         const len = r.pages * PAGE_SIZE;
-        r.addr = sysMremap(this.sys, p.mm, r.addr, len, len, this.slot(len));
+        const to = this.slot(len);
+        r.addr = sysMremap(this.sys, p.mm, r.addr, len, len, to.addr);
+        r.slotEnd = to.end;
         return;
       }
       case 'mlock':
@@ -279,12 +272,11 @@ export class ScenarioRunner {
               expected: 'set kernel on the first lines of the scenario',
             },
           );
-        if (s.value !== o.kernel)
-          this.sys = this.newSystem({
-            ...o,
-            kernel: s.value,
-            ksmMaxSharing: s.value === '6.12' ? 256 : Number.POSITIVE_INFINITY,
-          });
+        if (s.value !== o.kernel) {
+          // max_page_sharing restarts at the new kernel's default (4.9 has none to carry over).
+          const { ksmMaxSharing: _, ...kept } = o;
+          this.sys = this.newSystem({ ...kept, kernel: s.value });
+        }
         return;
       case 'zero-page':
         o.zeroPage = s.value;
@@ -320,7 +312,7 @@ export class ScenarioRunner {
         ? extendFile(this.sys, existing, st.pages)
         : openFile(this.sys, st.backing.file, st.pages);
     }
-    const addr = this.slot(len);
+    const { addr, end: slotEnd } = this.slot(len);
     sysMmap(this.sys, p.mm, {
       addr,
       len,
@@ -331,6 +323,7 @@ export class ScenarioRunner {
     p.regions.set(st.region, {
       name: st.region,
       addr,
+      slotEnd,
       pages: st.pages,
       shared: st.shared,
       ...(st.backing.type === 'file' ? { file: st.backing.file } : {}),
@@ -389,22 +382,12 @@ export class ScenarioRunner {
     return `mm${mmId}:0x${address.toString(16)}`;
   }
 
-  private fitsInSlot(r: RegionState, newLen: number): boolean {
-    return r.addr + newLen <= this.slotEnd(r.addr);
-  }
-
-  private readonly slotEnds = new Map<number, number>();
-  private slotEnd(addr: number): number {
-    return this.slotEnds.get(addr) ?? addr;
-  }
-
   /** A fresh 2 MiB-aligned slot for `len` bytes, with room to grow to at least twice that. */
-  private slot(len: number): number {
+  private slot(len: number): { addr: number; end: number } {
     const size = Math.max(MIN_SLOT, Math.ceil((2 * len) / PMD_SIZE) * PMD_SIZE);
     const addr = this.nextSlot;
     this.nextSlot += size;
-    this.slotEnds.set(addr, addr + size);
-    return addr;
+    return { addr, end: addr + size };
   }
 
   private newProcName(name: string, span: Span): void {

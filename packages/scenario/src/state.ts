@@ -5,6 +5,8 @@ export interface RegionState {
   name: string;
   /** Address of the region's page 0 (moves with `mremap ... move`). */
   addr: number;
+  /** End of the address slot the region may grow into in place (its 2 MiB-aligned room to grow). */
+  slotEnd: number;
   /** Latest size from mmap or mremap. */
   pages: number;
   /** The file it maps, if any. */
