@@ -477,11 +477,13 @@ function touchPages(
   write: boolean,
   value: string | undefined,
 ): void {
+  // Every page written with one VALUE gets the same content: look it up once, not per page.
+  const named = write && value !== undefined ? sys.contentFor(value) : 0;
   for (let addr = start; addr < end; addr += PAGE_SIZE) {
     userAccess(sys, mm, addr, write);
     if (write) {
       const pfn = readPte(mm, addr).pfn; // present after the write fault
-      sys.mem.content[pfn] = value === undefined ? sys.newContent() : sys.contentFor(value);
+      sys.mem.content[pfn] = value === undefined ? sys.newContent() : named;
     }
   }
 }
