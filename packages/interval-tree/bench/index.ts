@@ -8,8 +8,8 @@
  *
  * Phases, as in the kernel: (1) perf_loops x (insert all nodes in array order, then remove all in
  * array order), (2) insert all once, then search_loops x nsearches stabbing queries [q, q] counting
- * the hits. Plus: bytes per node (JS heap plus typed-array storage), and a "fork storm" (many identical ranges, as after a burst
- * of forks) built with insertAfter (ours only) and with plain insert.
+ * the hits. Plus: bytes per node (JS heap plus typed-array storage), and a "fork storm" (many
+ * identical ranges, as after a burst of forks) built with insertAfter (ours only) and with plain insert.
  */
 import * as os from 'node:os';
 import FlattenIntervalTree from '@flatten-js/interval-tree';
@@ -519,7 +519,10 @@ function main(): void {
           2,
         ),
     ],
-    [`bytes/node, heap + typed arrays (${fmt(p.nnodes)} nodes)`, (r) => cell(r, r.bytesPerNode, ours?.bytesPerNode, 1)],
+    [
+      `bytes/node, heap + typed arrays (${fmt(p.nnodes)} nodes)`,
+      (r) => cell(r, r.bytesPerNode, ours?.bytesPerNode, 1),
+    ],
   ];
   if (p.fork > 0) {
     rows.push(
