@@ -26,7 +26,7 @@ export interface BenchParams {
 
 export const DEFAULTS: BenchParams = {
   nnodes: 100_000,
-  perf_loops: 3,
+  perf_loops: 5,
   nsearches: 100,
   search_loops: 2,
   search_all: false,

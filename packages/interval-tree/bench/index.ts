@@ -116,16 +116,98 @@ function measureHeap(n: number, build: () => unknown): number {
 }
 
 // -------------------------------------------------------------------------------------------------
-// ours
+// The libraries, each driven through one interface.
 
-function oursInsertAll(tree: IntervalTree<number>, d: Data, handles: IntervalNode<number>[]): void {
-  const { starts, lasts } = d;
-  for (let i = 0; i < starts.length; i++) handles[i] = tree.insert(starts[i], lasts[i], i);
+const FORK_START = 1000;
+const FORK_LAST = 1999;
+const FORK_Q = 1500;
+
+/**
+ * One library as the bench drives it. Each method runs a whole pass, so the timed loops make one
+ * indirect call per pass, not per operation.
+ */
+interface Lib<T> {
+  lib: string;
+  note: string;
+  make(): T;
+  size(t: T): number;
+  insertAll(t: T, d: Data): void;
+  removeAll(t: T, d: Data): void;
+  /** Hits of every query, summed. */
+  searchAll(t: T, d: Data): number;
+  /** Hits of query k, for the correctness pass; false if they came in the wrong order. */
+  searchOne(t: T, d: Data, k: number): number | false;
+  /** The fork storm: `m` values under the one key [FORK_START, FORK_LAST], then a point query at FORK_Q. */
+  forkInsert(t: T, m: number): void;
+  /** The same storm built as the kernel's fork does it, each child right after its parent (ours only). */
+  forkInsertAfter?(t: T, m: number): void;
+  forkSearch(t: T): number;
+  forkRemove(t: T, m: number): void;
+  /** Whether the fork storm gets an untimed warm-up round (not for an O(m^2) one whose code is already hot). */
+  forkWarmUp: boolean;
+  /** Drops what the bench itself keeps between passes (our handles), so heap measurements see only trees. */
+  forget?(): void;
 }
 
-function oursRemoveAll(tree: IntervalTree<number>, handles: IntervalNode<number>[]): void {
-  for (let i = 0; i < handles.length; i++) tree.remove(handles[i]);
-}
+// ours: iterFirst/iterNext, as the kernel's callers walk; handles kept for remove().
+let ourHandles: IntervalNode<number>[] = [];
+const ours: Lib<IntervalTree<number>> = {
+  lib: 'ours',
+  note: 'iterFirst/iterNext (counts, no allocation)',
+  make: () => new IntervalTree<number>(),
+  size: (t) => t.size,
+  insertAll(t, d) {
+    const { starts, lasts } = d;
+    if (ourHandles.length !== starts.length) ourHandles = new Array(starts.length).fill(null);
+    const h = ourHandles;
+    for (let i = 0; i < starts.length; i++) h[i] = t.insert(starts[i], lasts[i], i);
+  },
+  removeAll(t) {
+    const h = ourHandles;
+    for (let i = 0; i < h.length; i++) t.remove(h[i]);
+  },
+  searchAll(t, d) {
+    const { qStart, qLast } = d;
+    let hits = 0;
+    for (let k = 0; k < qStart.length; k++) hits += oursCount(t, qStart[k], qLast[k]);
+    return hits;
+  },
+  searchOne(t, d, k) {
+    // Also checks the visit order: ascending start.
+    let prev = -1;
+    let c = 0;
+    for (
+      let x = t.iterFirst(d.qStart[k], d.qLast[k]);
+      x !== null;
+      x = t.iterNext(x, d.qStart[k], d.qLast[k])
+    ) {
+      if (x.start < prev) return false;
+      prev = x.start;
+      c++;
+    }
+    return c;
+  },
+  forkInsert(t, m) {
+    const h = (ourHandles = new Array(m).fill(null));
+    for (let i = 0; i < m; i++) h[i] = t.insert(FORK_START, FORK_LAST, i);
+  },
+  forkInsertAfter(t, m) {
+    // One parent forks m - 1 times: each child goes right after the parent (so before older children).
+    const h = (ourHandles = new Array(m).fill(null));
+    const parent = t.insert(FORK_START, FORK_LAST, 0);
+    h[0] = parent;
+    for (let i = 1; i < m; i++) h[i] = t.insertAfter(parent, FORK_LAST, i);
+  },
+  forkSearch: (t) => oursCount(t, FORK_Q, FORK_Q),
+  forkRemove(t, m) {
+    const h = ourHandles;
+    for (let i = 0; i < m; i++) t.remove(h[i]);
+  },
+  forkWarmUp: true,
+  forget() {
+    ourHandles.fill(null as unknown as IntervalNode<number>);
+  },
+};
 
 function oursCount(tree: IntervalTree<number>, s: number, l: number): number {
   let c = 0;
@@ -133,256 +215,13 @@ function oursCount(tree: IntervalTree<number>, s: number, l: number): number {
   return c;
 }
 
-function oursSearchAll(tree: IntervalTree<number>, d: Data): number {
-  const { qStart, qLast } = d;
-  let hits = 0;
-  for (let k = 0; k < qStart.length; k++) hits += oursCount(tree, qStart[k], qLast[k]);
-  return hits;
-}
-
-function benchOurs(p: BenchParams, d: Data): LibResult {
-  const n = p.nnodes;
-  const handles: IntervalNode<number>[] = new Array(n).fill(null);
-  const tree = new IntervalTree<number>();
-  // Correctness first: hits per query against brute force, and ascending-start visit order.
-  oursInsertAll(tree, d, handles);
-  tree.validate();
-  let correct = true;
-  for (let k = 0; k < d.qStart.length; k++) {
-    let prev = -1;
-    let c = 0;
-    for (
-      let x = tree.iterFirst(d.qStart[k], d.qLast[k]);
-      x !== null;
-      x = tree.iterNext(x, d.qStart[k], d.qLast[k])
-    ) {
-      if (x.start < prev) correct = false;
-      prev = x.start;
-      c++;
-    }
-    if (c !== d.expectedHits[k]) correct = false;
-  }
-  for (let k = 0; k < d.qStart.length; k++) {
-    if (oursCount(tree, d.qStart[k], d.qLast[k]) !== d.expectedHits[k]) correct = false;
-  }
-  oursRemoveAll(tree, handles);
-  // The correctness pass above was the warm-up; now the timed insert/remove rounds.
-  const ins: number[] = [];
-  const rem: number[] = [];
-  for (let loop = 0; loop < p.perf_loops; loop++) {
-    settle();
-    const t0 = now();
-    oursInsertAll(tree, d, handles);
-    const t1 = now();
-    oursRemoveAll(tree, handles);
-    const t2 = now();
-    ins.push(Number(t1 - t0) / n);
-    rem.push(Number(t2 - t1) / n);
-  }
-  // Search.
-  oursInsertAll(tree, d, handles);
-  const srch: number[] = [];
-  let hits = 0;
-  settle();
-  for (let loop = 0; loop < p.search_loops; loop++) {
-    const t0 = now();
-    hits = oursSearchAll(tree, d);
-    srch.push(Number(now() - t0) / p.nsearches);
-  }
-  oursRemoveAll(tree, handles);
-  handles.fill(null as unknown as IntervalNode<number>); // so the old nodes are garbage before measuring
-  const bytesPerNode = measureHeap(n, () => {
-    const t = new IntervalTree<number>();
-    oursInsertAll(t, d, handles);
-    return t;
-  });
-  handles.fill(null as unknown as IntervalNode<number>);
-  return {
-    lib: 'ours',
-    correct,
-    note: 'iterFirst/iterNext (counts, no allocation)',
-    insertNs: median(ins),
-    removeNs: median(rem),
-    searchNs: median(srch),
-    avgHits: hits / p.nsearches,
-    bytesPerNode,
-    ...forkOurs(p),
-  };
-}
-
-const FORK_START = 1000;
-const FORK_LAST = 1999;
-const FORK_Q = 1500;
-
-function forkOurs(
-  p: BenchParams,
-): Pick<LibResult, 'forkInsertAfterNs' | 'forkInsertNs' | 'forkSearchNsPerHit' | 'forkRemoveNs'> {
-  const m = p.fork;
-  if (m === 0) return { forkInsertAfterNs: 0, forkInsertNs: 0, forkSearchNsPerHit: 0, forkRemoveNs: 0 };
-  const handles: IntervalNode<number>[] = new Array(m).fill(null);
-  const tree = new IntervalTree<number>();
-  const buildAfter = () => {
-    // One parent forks m - 1 times: each child goes right after the parent (so before older children).
-    const parent = tree.insert(FORK_START, FORK_LAST, 0);
-    handles[0] = parent;
-    for (let i = 1; i < m; i++) handles[i] = tree.insertAfter(parent, FORK_LAST, i);
-  };
-  const buildInsert = () => {
-    for (let i = 0; i < m; i++) handles[i] = tree.insert(FORK_START, FORK_LAST, i);
-  };
-  const removeAll = () => {
-    for (let i = 0; i < m; i++) tree.remove(handles[i]);
-  };
-  const after: number[] = [];
-  const insert: number[] = [];
-  const search: number[] = [];
-  const remove: number[] = [];
-  for (let loop = -1; loop < p.fork_loops; loop++) {
-    settle();
-    let t0 = now();
-    buildAfter();
-    const tA = Number(now() - t0) / m;
-    removeAll();
-    settle();
-    t0 = now();
-    buildInsert();
-    const tI = Number(now() - t0) / m;
-    settle();
-    t0 = now();
-    const hits = oursCount(tree, FORK_Q, FORK_Q);
-    const tS = Number(now() - t0) / hits;
-    settle();
-    t0 = now();
-    removeAll();
-    const tR = Number(now() - t0) / m;
-    if (hits !== m) throw new Error(`fork storm: ours found ${hits} of ${m}`);
-    if (loop >= 0) {
-      after.push(tA);
-      insert.push(tI);
-      search.push(tS);
-      remove.push(tR);
-    }
-  }
-  return {
-    forkInsertAfterNs: median(after),
-    forkInsertNs: median(insert),
-    forkSearchNsPerHit: median(search),
-    forkRemoveNs: median(remove),
-  };
-}
-
-// -------------------------------------------------------------------------------------------------
-// The competing libraries, driven by one bench.
-
-/**
- * One competing library as the common bench drives it. Each method runs a whole pass, so the timed
- * loops make one indirect call per pass, not per operation.
- */
-interface Competitor<T> {
-  lib: string;
-  make(): T;
-  size(t: T): number;
-  insertAll(t: T, d: Data): void;
-  removeAll(t: T, d: Data): void;
-  /** Hits of every query, summed. */
-  searchAll(t: T, d: Data): number;
-  /** Hits of query k, for the correctness pass. */
-  searchOne(t: T, d: Data, k: number): number;
-  /** The fork storm: `m` values under the one key [FORK_START, FORK_LAST], then a point query at FORK_Q. */
-  forkInsert(t: T, m: number): void;
-  forkSearch(t: T): number;
-  forkRemove(t: T, m: number): void;
-  /** Whether the fork storm gets an untimed warm-up round (not for an O(m^2) one whose code is already hot). */
-  forkWarmUp: boolean;
-}
-
-/** The correctness pass, timed insert/remove and search rounds, heap per node and the fork storm of a competitor. */
-function benchCompetitor<T>(p: BenchParams, d: Data, c: Competitor<T>): LibResult {
-  const n = p.nnodes;
-  let tree = c.make();
-  // Correctness pass (also the warm-up): same functions as the timed loops.
-  c.insertAll(tree, d);
-  let correct = c.size(tree) === n;
-  for (let k = 0; k < d.qStart.length; k++) {
-    if (c.searchOne(tree, d, k) !== d.expectedHits[k]) correct = false;
-  }
-  sink += c.searchAll(tree, d);
-  c.removeAll(tree, d);
-  if (c.size(tree) !== 0) correct = false;
-  tree = c.make();
-  const ins: number[] = [];
-  const rem: number[] = [];
-  for (let loop = 0; loop < p.perf_loops; loop++) {
-    settle();
-    const t0 = now();
-    c.insertAll(tree, d);
-    const t1 = now();
-    c.removeAll(tree, d);
-    const t2 = now();
-    ins.push(Number(t1 - t0) / n);
-    rem.push(Number(t2 - t1) / n);
-  }
-  c.insertAll(tree, d);
-  const srch: number[] = [];
-  let hits = 0;
-  settle();
-  for (let loop = 0; loop < p.search_loops; loop++) {
-    const t0 = now();
-    hits = c.searchAll(tree, d);
-    srch.push(Number(now() - t0) / p.nsearches);
-  }
-  c.removeAll(tree, d);
-  const bytesPerNode = measureHeap(n, () => {
-    const t = c.make();
-    c.insertAll(t, d);
-    return t;
-  });
-  const m = p.fork;
-  const fi: number[] = [];
-  const fs: number[] = [];
-  const fr: number[] = [];
-  for (let loop = c.forkWarmUp ? -1 : 0; m > 0 && loop < p.fork_loops; loop++) {
-    const t = c.make();
-    settle();
-    let t0 = now();
-    c.forkInsert(t, m);
-    const tI = Number(now() - t0) / m;
-    settle();
-    t0 = now();
-    const forkHits = c.forkSearch(t);
-    const tS = Number(now() - t0) / forkHits;
-    settle();
-    t0 = now();
-    c.forkRemove(t, m);
-    const tR = Number(now() - t0) / m;
-    if (forkHits !== m || c.size(t) !== 0) correct = false;
-    if (loop >= 0) {
-      fi.push(tI);
-      fs.push(tS);
-      fr.push(tR);
-    }
-  }
-  return {
-    lib: c.lib,
-    correct,
-    note: 'search() returns an array',
-    insertNs: median(ins),
-    removeNs: median(rem),
-    searchNs: median(srch),
-    avgHits: hits / p.nsearches,
-    bytesPerNode,
-    forkInsertNs: m ? median(fi) : 0,
-    forkSearchNsPerHit: m ? median(fs) : 0,
-    forkRemoveNs: m ? median(fr) : 0,
-  };
-}
-
 // @flatten-js/interval-tree: insert([lo, hi], value), remove([lo, hi], value), search([lo, hi]) -> value[].
 // Identical keys share one node with a value bucket in flatten 2.x.
 const FORK_KEY: [number, number] = [FORK_START, FORK_LAST];
 const FORK_POINT: [number, number] = [FORK_Q, FORK_Q];
-const flatten: Competitor<FlattenIntervalTree<number>> = {
+const flatten: Lib<FlattenIntervalTree<number>> = {
   lib: '@flatten-js/interval-tree',
+  note: 'search() returns an array',
   make: () => new FlattenIntervalTree<number>(),
   size: (t) => t.size,
   insertAll(t, d) {
@@ -414,8 +253,9 @@ const flatten: Competitor<FlattenIntervalTree<number>> = {
 
 type Nit = InstanceType<NitCtor>;
 
-const nit: Competitor<Nit> = {
+const nit: Lib<Nit> = {
   lib: 'node-interval-tree',
+  note: 'search() returns an array',
   make: () => new NodeIntervalTree(),
   size: (t) => t.count,
   insertAll(t, d) {
@@ -444,6 +284,147 @@ const nit: Competitor<Nit> = {
   forkWarmUp: false,
 };
 
+const LIBS: Record<string, Lib<unknown>> = {
+  ours: ours as Lib<unknown>,
+  flatten: flatten as Lib<unknown>,
+  nit: nit as Lib<unknown>,
+};
+
+/** A library's tree and its timings while the phases run. */
+interface Run {
+  c: Lib<unknown>;
+  tree: unknown;
+  correct: boolean;
+  ins: number[];
+  rem: number[];
+  srch: number[];
+  hits: number;
+}
+
+/**
+ * The kernel test's phases with the libraries interleaved: every timed round runs each library once,
+ * one after the other, so that a slow spell of this shared machine hits them all alike and the
+ * ratios stay fair. Then heap per node and the fork storm, one library at a time.
+ */
+function benchAll(p: BenchParams, d: Data, libs: Lib<unknown>[]): LibResult[] {
+  const n = p.nnodes;
+  const runs: Run[] = libs.map((c) => ({
+    c,
+    tree: c.make(),
+    correct: true,
+    ins: [],
+    rem: [],
+    srch: [],
+    hits: 0,
+  }));
+  // Correctness pass (also the warm-up): same functions as the timed loops.
+  for (const r of runs) {
+    const { c, tree } = r;
+    c.insertAll(tree, d);
+    r.correct = c.size(tree) === n;
+    for (let k = 0; k < d.qStart.length; k++) {
+      if (c.searchOne(tree, d, k) !== d.expectedHits[k]) r.correct = false;
+    }
+    sink += c.searchAll(tree, d);
+    c.removeAll(tree, d);
+    if (c.size(tree) !== 0) r.correct = false;
+    r.tree = c.make();
+  }
+  for (let loop = 0; loop < p.perf_loops; loop++) {
+    for (const r of runs) {
+      settle();
+      const t0 = now();
+      r.c.insertAll(r.tree, d);
+      const t1 = now();
+      r.c.removeAll(r.tree, d);
+      const t2 = now();
+      r.ins.push(Number(t1 - t0) / n);
+      r.rem.push(Number(t2 - t1) / n);
+    }
+  }
+  // Search: every tree filled once, then the query rounds, interleaved.
+  for (const r of runs) r.c.insertAll(r.tree, d);
+  for (let loop = 0; loop < p.search_loops; loop++) {
+    for (const r of runs) {
+      settle();
+      const t0 = now();
+      r.hits = r.c.searchAll(r.tree, d);
+      r.srch.push(Number(now() - t0) / p.nsearches);
+    }
+  }
+  for (const r of runs) r.c.removeAll(r.tree, d);
+  return runs.map((r) => {
+    r.tree = null;
+    r.c.forget?.();
+    const bytesPerNode = measureHeap(n, () => {
+      const t = r.c.make();
+      r.c.insertAll(t, d);
+      return t;
+    });
+    return {
+      lib: r.c.lib,
+      note: r.c.note,
+      insertNs: median(r.ins),
+      removeNs: median(r.rem),
+      searchNs: median(r.srch),
+      avgHits: r.hits / p.nsearches,
+      bytesPerNode,
+      ...forkStorm(p, r),
+    };
+  });
+}
+
+/** The fork storm of one library: insert (and insertAfter, for ours), stab, remove, median of fork_loops rounds. */
+function forkStorm(
+  p: BenchParams,
+  r: Run,
+): Pick<LibResult, 'correct' | 'forkInsertAfterNs' | 'forkInsertNs' | 'forkSearchNsPerHit' | 'forkRemoveNs'> {
+  const { c } = r;
+  const m = p.fork;
+  let correct = r.correct;
+  if (m === 0) return { correct, forkInsertNs: 0, forkSearchNsPerHit: 0, forkRemoveNs: 0 };
+  const after: number[] = [];
+  const fi: number[] = [];
+  const fs: number[] = [];
+  const fr: number[] = [];
+  for (let loop = c.forkWarmUp ? -1 : 0; loop < p.fork_loops; loop++) {
+    const t = c.make();
+    if (c.forkInsertAfter) {
+      settle();
+      const t0 = now();
+      c.forkInsertAfter(t, m);
+      if (loop >= 0) after.push(Number(now() - t0) / m);
+      if (c.forkSearch(t) !== m) correct = false;
+      c.forkRemove(t, m);
+    }
+    settle();
+    let t0 = now();
+    c.forkInsert(t, m);
+    const tI = Number(now() - t0) / m;
+    settle();
+    t0 = now();
+    const forkHits = c.forkSearch(t);
+    const tS = Number(now() - t0) / forkHits;
+    settle();
+    t0 = now();
+    c.forkRemove(t, m);
+    const tR = Number(now() - t0) / m;
+    if (forkHits !== m || c.size(t) !== 0) correct = false;
+    if (loop >= 0) {
+      fi.push(tI);
+      fs.push(tS);
+      fr.push(tR);
+    }
+  }
+  return {
+    correct,
+    forkInsertAfterNs: c.forkInsertAfter ? median(after) : undefined,
+    forkInsertNs: median(fi),
+    forkSearchNsPerHit: median(fs),
+    forkRemoveNs: median(fr),
+  };
+}
+
 // -------------------------------------------------------------------------------------------------
 // Big endpoints: what a node costs when endpoints exceed 2^31 (page offsets of 48-bit addresses).
 
@@ -468,12 +449,11 @@ function main(): void {
   const p = parseArgs(process.argv.slice(2));
   const t0 = Date.now();
   const d = makeData(p);
-  const results: LibResult[] = [];
-  for (const lib of p.libs) {
-    if (lib === 'ours') results.push(benchOurs(p, d));
-    else if (lib === 'flatten') results.push(benchCompetitor(p, d, flatten));
-    else if (lib === 'nit') results.push(benchCompetitor(p, d, nit));
-  }
+  const results = benchAll(
+    p,
+    d,
+    p.libs.map((lib) => LIBS[lib]),
+  );
   const bigBytes = p.libs.includes('ours') ? bigEndpointBytes(p, d) : Number.NaN;
   const elapsed = (Date.now() - t0) / 1000;
   if (p.json) {

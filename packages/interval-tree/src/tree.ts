@@ -1,4 +1,4 @@
-import { IntervalTreeNode, NIL, NodeStore, RemovedNode } from './node.js';
+import { IntervalTreeNode, NIL, NodeStore } from './node.js';
 
 /**
  * What the tree hands out for every stored interval: a stable handle that stays valid until it is
@@ -242,13 +242,14 @@ export class IntervalTree<V> {
       // Raise subtreeLast on the way down: the new node will be in all these subtrees.
       if (Sub[cur] < last) Sub[cur] = last;
       parent = cur;
-      if (start < S[cur]) {
-        goLeft = true;
-        cur = L[cur];
-      } else {
-        goLeft = false;
+      // Both children are loaded before the comparison decides, so that the loads overlap.
+      const l = L[cur];
+      const r = R[cur];
+      goLeft = start < S[cur];
+      if (goLeft) cur = l;
+      else {
         leftmost = false;
-        cur = R[cur];
+        cur = r;
       }
     }
     if (parent === NIL) this.rootIdx = n;
@@ -289,7 +290,7 @@ export class IntervalTree<V> {
   /**
    * `interval_tree_remove()` — include/linux/interval_tree_generic.h (`rb_erase_augmented_cached()`).
    * O(log n). The handle is dead afterwards: removing it again, or using it with `insertAfter()` /
-   * `iterNext()`, throws; its `start`, `last` and `value` stay readable.
+   * `iterNext()`, throws; its `value` stays readable, its `start` and `last` read NaN.
    * @throws Error if `node` is not in this tree (foreign, already removed, or cleared).
    */
   remove(node: IntervalNode<V>): void {
@@ -299,9 +300,10 @@ export class IntervalTree<V> {
     if (this.leftmostIdx === n) this.leftmostIdx = nextSlot(s, n);
     const rebalance = this.eraseAugmented(n);
     if (rebalance !== NIL) this.eraseColor(rebalance);
-    h.store = new RemovedNode(s.start[n], s.last[n]);
-    s.release(n);
-    this.count--;
+    h.store = null;
+    h.idx = NIL;
+    if (--this.count === 0) s.reset();
+    else s.release(n);
     this.scrambled++;
     this.cursorNode = null;
   }
@@ -500,8 +502,7 @@ export class IntervalTree<V> {
     const n = node as Node<V>;
     if (n != null && n.store === this.store) return n;
     if (!(node instanceof IntervalTreeNode)) throw new TypeError(`${what}: not an interval tree node`);
-    if (node.store instanceof RemovedNode)
-      throw new Error(`${what}: node [${node.start}, ${node.last}] was already removed`);
+    if (node.store === null) throw new Error(`${what}: the node was already removed`);
     throw new Error(`${what}: node [${node.start}, ${node.last}] belongs to another tree (or was cleared)`);
   }
 

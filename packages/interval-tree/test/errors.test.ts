@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type IntervalNode, IntervalTree } from '../src/index.js';
+import { type IntervalNode, type IntervalNodeView, IntervalTree } from '../src/index.js';
 
 /** A small tree plus a snapshot function, to prove a failed call left it untouched. */
 function fixture() {
@@ -141,9 +141,18 @@ describe('bad input throws a clear error and leaves the tree intact', () => {
     expect([...tree]).toEqual([n]);
   });
 
-  it('a removed node keeps its start, last and value readable', () => {
+  it('a removed node keeps its value; its endpoints and links are gone with it', () => {
     const { tree, a } = fixture();
     tree.remove(a);
-    expect([a.start, a.last, a.value]).toEqual([5, 10, 'a']);
+    expect(a.value).toBe('a');
+    expect([a.start, a.last]).toEqual([Number.NaN, Number.NaN]);
+    const view = a as unknown as IntervalNodeView<string>;
+    expect([view.left, view.right, view.parent, view.red, view.subtreeLast]).toEqual([
+      null,
+      null,
+      null,
+      false,
+      Number.NaN,
+    ]);
   });
 });
