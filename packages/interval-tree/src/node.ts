@@ -57,7 +57,7 @@ export class NodeStore<V> {
     }
     const n = ++this.hi;
     if (n > this.capacity) this.grow(Math.max(4, n + (n >> 2)));
-    this.H.push(null);
+    if (n === this.H.length) this.H.push(null);
     return n;
   }
 
@@ -76,7 +76,6 @@ export class NodeStore<V> {
   reset(): void {
     this.hi = 0;
     this.free = NIL;
-    this.H.length = 1;
   }
 
   /**

@@ -302,8 +302,8 @@ export class IntervalTree<V> {
     if (rebalance !== NIL) this.eraseColor(rebalance);
     h.store = null;
     h.idx = NIL;
+    s.release(n);
     if (--this.count === 0) s.reset();
-    else s.release(n);
     this.scrambled++;
     this.cursorNode = null;
   }
