@@ -198,8 +198,11 @@ export class IntervalTree<V> {
   private count = 0;
   /** Inserts and removals since the arrays were last in tree order. */
   private scrambled = 0;
-  /** The node the last iterFirst/iterNext returned and its slot: iterNext(thatNode) then skips the handle. */
-  private cursorNode: Node<V> | null = null;
+  /**
+   * The slot of the node the last iterFirst/iterNext returned, and the range it was validated for:
+   * iterNext(thatNode) then skips the handle. Needs no invalidation: the cursor applies only while
+   * the store's handle at that slot is the very node passed in.
+   */
   private cursorIdx = NIL;
   private cursorStart = -1;
   private cursorLast = -1;
@@ -301,11 +304,9 @@ export class IntervalTree<V> {
     const rebalance = this.eraseAugmented(n);
     if (rebalance !== NIL) this.eraseColor(rebalance);
     h.store = null;
-    h.idx = NIL;
     s.release(n);
     if (--this.count === 0) s.reset();
     this.scrambled++;
-    this.cursorNode = null;
   }
 
   /**
@@ -334,10 +335,11 @@ export class IntervalTree<V> {
    * @throws Error if `node` is not in this tree; RangeError / TypeError on an invalid range.
    */
   iterNext(node: IntervalNode<V>, start: number, last: number): IntervalNode<V> | null {
+    const s = this.store;
     let n: number;
     // Object.is, not ===: V8 guards a speculative === on objects by loading both objects' maps, which
     // would touch every returned handle (scattered over the heap) once per step of a walk.
-    if (Object.is(node, this.cursorNode) && start === this.cursorStart && last === this.cursorLast) {
+    if (Object.is(node, s.H[this.cursorIdx]) && start === this.cursorStart && last === this.cursorLast) {
       n = this.cursorIdx;
     } else {
       n = this.own(node, 'IntervalTree.iterNext').idx;
@@ -345,7 +347,6 @@ export class IntervalTree<V> {
       this.cursorStart = start;
       this.cursorLast = last;
     }
-    const s = this.store;
     const { right: R, parentColor: PC, subtreeLast: Sub } = s;
     let rb = R[n];
     for (;;) {
@@ -419,7 +420,7 @@ export class IntervalTree<V> {
     this.leftmostIdx = NIL;
     this.count = 0;
     this.scrambled = 0;
-    this.cursorNode = null;
+    this.cursorIdx = NIL; // keeps the cursor's slot inside the new, shorter handle array
   }
 
   /**
@@ -525,10 +526,8 @@ export class IntervalTree<V> {
 
   /** The handle of slot `n` (or `null` for NIL), remembered as the cursor for the next iterNext(). */
   private emit(n: number): Node<V> | null {
-    const h = this.store.H[n];
-    this.cursorNode = h;
     this.cursorIdx = n;
-    return h;
+    return this.store.H[n];
   }
 
   /**
@@ -570,7 +569,7 @@ export class IntervalTree<V> {
     this.rootIdx = slot[this.rootIdx];
     this.leftmostIdx = slot[this.leftmostIdx];
     this.scrambled = 0;
-    this.cursorNode = null;
+    this.cursorIdx = NIL; // keeps the cursor's slot inside the new, shorter handle array
   }
 
   /** `__rb_change_child()`: make `parent` (or the root) point at `newChild` instead of `oldChild`. */
