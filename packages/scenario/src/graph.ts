@@ -6,6 +6,7 @@
 import {
   type AnonVma,
   hex,
+  ksmState,
   type MmSystem,
   PAGE_MAPPING_FLAGS,
   PAGE_MAPPING_KSM,
@@ -18,8 +19,7 @@ import {
   type VmArea,
 } from '@rmaplab/mm';
 import { observedFlags } from './observation.js';
-import { ksmGraph } from './rmap-ops.js';
-import type { ProcState } from './state.js';
+import { addressName, type ProcState } from './state.js';
 
 export type GraphNodeKind =
   | 'process'
@@ -94,12 +94,6 @@ export function buildStateGraph(sys: MmSystem, procs: Iterable<ProcState>): Stat
     });
   const anonVmas = new Set<AnonVma>();
   const pages = new Map<number, { where: string[] }>();
-  const regionOf = (p: ProcState, addr: number) => {
-    for (const r of p.regions.values())
-      if (addr >= r.addr && addr < r.addr + r.pages * PAGE_SIZE)
-        return `${r.name}:${(addr - r.addr) / PAGE_SIZE}`;
-    return hex(addr);
-  };
   for (const p of procs) {
     if (!p.alive) continue;
     const mm = p.mm;
@@ -137,7 +131,7 @@ export function buildStateGraph(sys: MmSystem, procs: Iterable<ProcState>): Stat
         const pte = readPte(mm, a);
         if (!(pte.bits & (PTE_PRESENT | PTE_PROTNONE | PTE_MIGRATION))) continue;
         if (pte.bits & PTE_SWAP) continue;
-        const where = `${p.name}:${regionOf(p, a)}`;
+        const where = addressName(p, a);
         edge(vId, `page:${pte.pfn}`, 'pte', where);
         const e = pages.get(pte.pfn) ?? { where: [] };
         e.where.push(where);
@@ -215,6 +209,42 @@ export function buildStateGraph(sys: MmSystem, procs: Iterable<ProcState>): Stat
   ksmGraph(sys, node, edge);
   // Drop edges to nodes that are not in the graph (e.g. a file with no VMA left).
   return { nodes, edges: edges.filter((e) => seen.has(e.from) && seen.has(e.to)) };
+}
+
+/** Add KSM's stable nodes and rmap_items to a state graph. */
+export function ksmGraph(
+  sys: MmSystem,
+  node: (n: GraphNode) => void,
+  edge: (from: string, to: string, kind: string, label?: string) => void,
+): void {
+  const k = ksmState(sys);
+  for (const sn of k.stableNodes()) {
+    const id = `stable_node:${sn.id}`;
+    node({
+      id,
+      kind: 'stable_node',
+      label: sn.name,
+      fields: { kpfn: sn.kpfn, rmap_hlist_len: sn.rmapHlistLen, chain: sn.chain ? sn.chain.name : null },
+    });
+    edge(id, `page:${sn.kpfn}`, 'kpfn');
+    for (const item of sn.items()) {
+      const iid = `rmap_item:${item.id}`;
+      node({
+        id: iid,
+        kind: 'rmap_item',
+        label: `rmap_item${item.id}`,
+        fields: {
+          mm: item.mm.owner.name,
+          address: hex(item.address),
+          anon_vma: item.anonVma?.name ?? null,
+          stable: true,
+        },
+      });
+      edge(id, iid, 'rmap_item');
+      if (item.anonVma) edge(iid, `anon_vma:${item.anonVma.id}`, 'anon_vma');
+      edge(iid, `mm:${item.mm.id}`, 'mm');
+    }
+  }
 }
 
 function vmaFields(vma: VmArea): GraphNode['fields'] {

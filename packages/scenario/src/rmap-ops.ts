@@ -4,14 +4,7 @@
  * {@link OpReport}: a uniform summary for people (result, visited VMAs by scenario name, detail
  * lines) plus the package's own structured report.
  */
-import {
-  type KsmCounters,
-  ksmCounters,
-  ksmRunToFixedPoint,
-  ksmState,
-  type Mm,
-  type MmSystem,
-} from '@rmaplab/mm';
+import { type KsmCounters, ksmCounters, ksmRunToFixedPoint, type Mm, type MmSystem } from '@rmaplab/mm';
 import {
   type MigrateStatementReport,
   type MkcleanStatementReport,
@@ -30,7 +23,6 @@ import {
   walkAt,
 } from '@rmaplab/rmap';
 import type { Span, StatementOf } from './ast.js';
-import type { GraphNode } from './graph.js';
 
 export type RmapOp = StatementOf<'walk' | 'unmap' | 'reclaim' | 'referenced' | 'migrate' | 'mkclean'>;
 
@@ -112,13 +104,7 @@ export function runRmapStatement(
         };
       }
       case 'unmap': {
-        let flags: number;
-        try {
-          flags = parseTtuFlags(st.flags);
-        } catch (e) {
-          throw error(st.flagSpans[0] ?? st.span, (e as Error).message);
-        }
-        const r = unmapAt(sys, mm, addr, flags);
+        const r = unmapAt(sys, mm, addr, parseTtuFlags(st.flags));
         const details = [
           walkLine('try_to_unmap', r.walk),
           `mapcount ${r.mapcountBefore} → ${r.mapcountAfter}${r.swapEntry ? `, swap entry ${r.swapEntry}` : ''}`,
@@ -199,6 +185,7 @@ export function runRmapStatement(
     }
   } catch (e) {
     if (e instanceof RmapError) throw error(st.pageSpan, e.message);
+    // parseTtuFlags and try_to_unmap refuse flags with a RangeError: the flags are what is wrong.
     if (e instanceof RangeError && st.op === 'unmap') throw error(st.flagSpans[0] ?? st.span, e.message);
     throw e;
   }
@@ -217,40 +204,4 @@ export function runKsm(sys: MmSystem): OpReport {
     ],
     raw: { op: 'ksm', counters: c, scans },
   };
-}
-
-/** Add KSM's stable nodes and rmap_items to a state graph. */
-export function ksmGraph(
-  sys: MmSystem,
-  node: (n: GraphNode) => void,
-  edge: (from: string, to: string, kind: string, label?: string) => void,
-): void {
-  const k = ksmState(sys);
-  for (const sn of k.stableNodes()) {
-    const id = `stable_node:${sn.id}`;
-    node({
-      id,
-      kind: 'stable_node',
-      label: sn.name,
-      fields: { kpfn: sn.kpfn, rmap_hlist_len: sn.rmapHlistLen, chain: sn.chain ? sn.chain.name : null },
-    });
-    edge(id, `page:${sn.kpfn}`, 'kpfn');
-    for (const item of sn.items()) {
-      const iid = `rmap_item:${item.id}`;
-      node({
-        id: iid,
-        kind: 'rmap_item',
-        label: `rmap_item${item.id}`,
-        fields: {
-          mm: item.mm.owner.name,
-          address: `0x${item.address.toString(16)}`,
-          anon_vma: item.anonVma?.name ?? null,
-          stable: true,
-        },
-      });
-      edge(id, iid, 'rmap_item');
-      if (item.anonVma) edge(iid, `anon_vma:${item.anonVma.id}`, 'anon_vma');
-      edge(iid, `mm:${item.mm.id}`, 'mm');
-    }
-  }
 }

@@ -7,6 +7,7 @@
 import {
   checkInvariants,
   extendFile,
+  hex,
   KernelError,
   ksmExternalRefs,
   linearPageIndex,
@@ -42,7 +43,7 @@ import { ScenarioError } from './errors.js';
 import { type Observation, observe } from './observation.js';
 import { iterateScenario } from './parser.js';
 import { type OpReport, type RmapOp, runKsm, runRmapStatement } from './rmap-ops.js';
-import type { ProcState, RegionState } from './state.js';
+import { addressName, type ProcState, type RegionState } from './state.js';
 
 /** Size limits that turn a runaway scenario into a clear error instead of an exhausted heap. */
 export interface Limits {
@@ -208,8 +209,7 @@ export class ScenarioRunner {
       }
       case 'mremap': {
         const [p, r] = this.region(st);
-        if (st.pages > this.limits.regionPages)
-          throw this.error(st.pagesSpan, 'limit', `more than ${this.limits.regionPages} pages in one region`);
+        this.checkRegionPages(st.pages, st.pagesSpan);
         const oldLen = r.pages * PAGE_SIZE;
         const newLen = st.pages * PAGE_SIZE;
         const moveTo = newLen > oldLen && r.addr + newLen > r.slotEnd ? this.slot(newLen) : undefined;
@@ -302,8 +302,7 @@ export class ScenarioRunner {
       throw this.error(st.regionSpan, 'semantic', `${st.proc} already has a region named ${st.region}`, {
         expected: 'a new region name',
       });
-    if (st.pages > this.limits.regionPages)
-      throw this.error(st.pagesSpan, 'limit', `more than ${this.limits.regionPages} pages in one region`);
+    this.checkRegionPages(st.pages, st.pagesSpan);
     const len = st.pages * PAGE_SIZE;
     let file = null;
     if (st.backing.type === 'file') {
@@ -372,14 +371,8 @@ export class ScenarioRunner {
 
   /** `PROCESS:REGION:PAGE` of an address in a process, for reports (the address itself when no region has it). */
   where(mmId: number, address: number): string {
-    for (const p of this.procs.values()) {
-      if (p.mm.id !== mmId) continue;
-      for (const r of p.regions.values())
-        if (address >= r.addr && address < r.addr + r.pages * PAGE_SIZE)
-          return `${p.name}:${r.name}:${(address - r.addr) / PAGE_SIZE}`;
-      return `${p.name}:0x${address.toString(16)}`;
-    }
-    return `mm${mmId}:0x${address.toString(16)}`;
+    for (const p of this.procs.values()) if (p.mm.id === mmId) return addressName(p, address);
+    return `mm${mmId}:${hex(address)}`;
   }
 
   /** A fresh 2 MiB-aligned slot for `len` bytes, with room to grow to at least twice that. */
@@ -432,6 +425,11 @@ export class ScenarioRunner {
         found: st.region,
       });
     return [p, r];
+  }
+
+  private checkRegionPages(pages: number, span: Span): void {
+    if (pages > this.limits.regionPages)
+      throw this.error(span, 'limit', `more than ${this.limits.regionPages} pages in one region`);
   }
 
   private checkRange(r: RegionState, page: number, count: number, span: Span): void {

@@ -1,4 +1,4 @@
-import type { Mm } from '@rmaplab/mm';
+import { hex, type Mm, PAGE_SIZE } from '@rmaplab/mm';
 
 /** A region as the scenario names it: page 0 is at `addr`, `pages` is its latest size. */
 export interface RegionState {
@@ -20,4 +20,15 @@ export interface ProcState {
   mm: Mm;
   regions: Map<string, RegionState>;
   alive: boolean;
+}
+
+/**
+ * `PROCESS:REGION:PAGE` of an address of `p`, or `PROCESS:0xADDRESS` when none of its regions holds
+ * it: how reports and the state graph name the place a PTE maps.
+ */
+export function addressName(p: ProcState, address: number): string {
+  for (const r of p.regions.values())
+    if (address >= r.addr && address < r.addr + r.pages * PAGE_SIZE)
+      return `${p.name}:${r.name}:${(address - r.addr) / PAGE_SIZE}`;
+  return `${p.name}:${hex(address)}`;
 }
