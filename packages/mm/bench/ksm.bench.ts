@@ -10,17 +10,12 @@ import {
   ksmCounters,
   ksmRunToFixedPoint,
   ksmScanOnce,
-  MAP_PRIVATE,
   MmSystem,
   PAGE_SIZE,
-  PROT_READ,
-  PROT_WRITE,
   readPte,
   sysMadvise,
-  sysMmap,
-  userAccess,
 } from '../src/index.js';
-import { gc, median, now, numArg, table } from './util.js';
+import { gc, mapAndWrite, median, now, numArg, table } from './util.js';
 
 const procs = numArg('procs', 100);
 const pages = numArg('pages', 1000);
@@ -31,17 +26,10 @@ function setup(kernel: '4.9' | '6.12'): MmSystem {
   const sys = new MmSystem({ kernel, ksmMaxSharing: kernel === '6.12' ? 256 : Number.POSITIVE_INFINITY });
   for (let p = 0; p < procs; p++) {
     const mm = sys.newMm(`P${p}`);
-    const vma = sysMmap(sys, mm, {
-      len: pages * PAGE_SIZE,
-      prot: PROT_READ | PROT_WRITE,
-      flags: MAP_PRIVATE,
-    });
-    for (let i = 0; i < pages; i++) {
-      const addr = vma.vmStart + i * PAGE_SIZE;
-      userAccess(sys, mm, addr, true);
-      sys.mem.content[readPte(mm, addr).pfn] = sys.contentFor(`v${i % VALUES}`);
-    }
-    sysMadvise(sys, mm, vma.vmStart, pages * PAGE_SIZE, 'mergeable');
+    const start = mapAndWrite(sys, mm, pages);
+    for (let i = 0; i < pages; i++)
+      sys.mem.content[readPte(mm, start + i * PAGE_SIZE).pfn] = sys.contentFor(`v${i % VALUES}`);
+    sysMadvise(sys, mm, start, pages * PAGE_SIZE, 'mergeable');
   }
   return sys;
 }

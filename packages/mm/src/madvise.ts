@@ -125,7 +125,7 @@ export function doMadvise(sys: MmSystem, mm: Mm, start: number, len: number, adv
   try {
     const vmas = vmasCovering(mm, start, end, 'madvise');
     for (const vma of vmas) checkMadviseVma(vma, advice);
-    if (advice === 'mergeable' || advice === 'unmergeable') {
+    if (write) {
       forEachVmaFixup(mm, start, end, (vma, prev, s, e) => madviseBehavior(sys, vma, prev, s, e, advice));
       return;
     }

@@ -22,6 +22,7 @@ import {
   PTE_SPECIAL,
   PTE_SWAP,
   PTRS_PER_PTE,
+  type PteTable,
   pageRemoveRmap,
   putPage,
   readPte,
@@ -139,6 +140,36 @@ export function rssFromPtes(sys: MmSystem, mm: Mm): Mm['rss'] {
 }
 
 /**
+ * Once every process has exited: the invariants hold and nothing is left but the page cache of the
+ * regular files — no anon_vma, no swap slot, no anonymous page. `eachPage` checks more of every
+ * frame still allocated.
+ */
+export function expectOnlyPageCacheLeft(sys: MmSystem, eachPage: (pfn: number) => void): void {
+  checkInvariants(sys);
+  expect(sys.anonVmas.size).toBe(0);
+  expect(sys.swap.inUse).toBe(0);
+  let cached = 0;
+  for (const f of sys.files.values()) cached += f.mapping.pageTree.size;
+  expect(sys.mem.allocated).toBe(cached);
+  for (let pfn = 1; pfn < sys.mem.frames; pfn++)
+    if (sys.mem.isAllocated(pfn)) {
+      expect(sys.mem.mappingTag[pfn] & PAGE_MAPPING_ANON).toBe(0);
+      eachPage(pfn);
+    }
+}
+
+/**
+ * The PTE part of try_to_unmap_one() for an anonymous page in the swap cache: PTE `i` of `t` becomes
+ * the swap entry, which gains a swap_map reference, and the page's rss charge moves to MM_SWAPENTS.
+ */
+export function setSwapPte(sys: MmSystem, mm: Mm, t: PteTable, i: number, entry: number): void {
+  setPte(t, i, entry, PTE_SWAP);
+  sys.swap.swapDuplicate(entry);
+  mm.rss.anon--;
+  mm.rss.swap++;
+}
+
+/**
  * What reclaim does to an anonymous page, by brute force instead of an rmap walk (which lives in
  * @rmaplab/rmap): add_to_swap(), then try_to_unmap_one() on every PTE of every mm that maps it
  * (each becomes a swap entry holding one swap_map reference), then, when `reclaim`, the page leaves
@@ -157,10 +188,7 @@ export function swapOutPage(sys: MmSystem, pfn: number, reclaim: boolean): boole
         const bits = t.bits[i];
         if (!(bits & PTE_PRESENT) || bits & PTE_SPECIAL || t.pfn[i] !== pfn) continue;
         if (bits & PTE_DIRTY) mem.flags[pfn] |= 1 << PG_dirty;
-        setPte(t, i, entry, PTE_SWAP);
-        sys.swap.swapDuplicate(entry);
-        mm.rss.anon--;
-        mm.rss.swap++;
+        setSwapPte(sys, mm, t, i, entry);
         pageRemoveRmap(sys, pfn);
         putPage(sys, pfn);
       }

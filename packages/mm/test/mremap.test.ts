@@ -16,13 +16,18 @@ function pfns(w: World, p: string, region: string, pages: number): number[] {
   return Array.from({ length: pages }, (_, i) => w.pfn(p, region, i));
 }
 
+/** A region that the World has placed with nothing mapped there: somewhere to move a mapping to. */
+function freeRegion(w: World, p: string, region: string): void {
+  w.mmap(p, region, 1);
+  w.munmap(p, region, 0, 1);
+}
+
 describe('mremap (kernel-rmap.md §7.5, kernel-facts F8)', () => {
   it('move keeps the PFNs and the old linear pgoff, so vma_address() finds every page', () => {
     const w = new World();
     w.spawn('A');
     w.mmap('A', 'r', 4);
-    w.mmap('A', 'dest', 1);
-    w.munmap('A', 'dest', 0, 1);
+    freeRegion(w, 'A', 'dest');
     for (let i = 0; i < 4; i++) w.write('A', 'r', i);
     const old = pfns(w, 'A', 'r', 4);
     const oldStart = w.addr('r', 0);
@@ -46,8 +51,7 @@ describe('mremap (kernel-rmap.md §7.5, kernel-facts F8)', () => {
     w.spawn('A');
     w.mmap('A', 'r', 4);
     w.read('A', 'r', 1); // zero page: still no anon_vma
-    w.mmap('A', 'dest', 1);
-    w.munmap('A', 'dest', 0, 1);
+    freeRegion(w, 'A', 'dest');
     mremap(w, 'A', 'r', 4, 'dest');
     const n = w.vma('A', 'r');
     expect(n.vmPgoff).toBe(w.addr('dest', 0) / PAGE_SIZE);
@@ -58,8 +62,7 @@ describe('mremap (kernel-rmap.md §7.5, kernel-facts F8)', () => {
     const w = new World();
     w.spawn('A');
     w.mmap('A', 'r', 4);
-    w.mmap('A', 'dest', 1);
-    w.munmap('A', 'dest', 0, 1);
+    freeRegion(w, 'A', 'dest');
     for (let i = 0; i < 4; i++) w.write('A', 'r', i);
     mremap(w, 'A', 'r', 4, 'dest');
     const old = pfns(w, 'A', 'r', 4);
@@ -89,10 +92,8 @@ describe('mremap (kernel-rmap.md §7.5, kernel-facts F8)', () => {
     w.spawn('A');
     w.mmap('A', 'r', 3);
     w.mmap('A', 'f', 4, 'file-f');
-    w.mmap('A', 'd1', 1);
-    w.mmap('A', 'd2', 1);
-    w.munmap('A', 'd1', 0, 1);
-    w.munmap('A', 'd2', 0, 1);
+    freeRegion(w, 'A', 'd1');
+    freeRegion(w, 'A', 'd2');
     w.write('A', 'r', 0);
     w.write('A', 'r', 1);
     sysMadvise(w.sys, w.mm('A'), w.addr('r', 0), PAGE_SIZE, 'pageout');

@@ -28,7 +28,7 @@ import {
   sysMremap,
   sysMunlock,
 } from '../src/index.js';
-import type { World } from './helpers.js';
+import { setSwapPte, type World } from './helpers.js';
 
 export function mprotect(
   w: World,
@@ -100,13 +100,8 @@ export function installTestReclaim(sys: MmSystem): number[] {
     const t = mm.pgd.lookup(Math.floor(addr / PAGE_SIZE / PTRS_PER_PTE))!;
     const i = (addr / PAGE_SIZE) % PTRS_PER_PTE;
     t.ptl.lock(sys.current);
-    if (anon) {
-      const entry = mem.private[pfn];
-      sys.swap.swapDuplicate(entry);
-      setPte(t, i, entry, PTE_SWAP);
-      mm.rss.anon--;
-      mm.rss.swap++;
-    } else {
+    if (anon) setSwapPte(sys, mm, t, i, mem.private[pfn]);
+    else {
       setPte(t, i, 0, 0);
       mm.rss[mem.flags[pfn] & (1 << PG_swapbacked) ? 'shmem' : 'file']--;
     }
