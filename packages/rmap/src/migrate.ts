@@ -12,7 +12,6 @@ import {
   lockPage,
   type MmSystem,
   mlockVmaPage,
-  PAGE_MAPPING_FLAGS,
   type Page,
   PageAnon,
   PageKsm,
@@ -51,6 +50,7 @@ import {
   newWalkLog,
   notePteProbe,
   pageGetAnonVma,
+  pageMapping,
   type RmapWalkControl,
   rmapWalk,
   rmapWalkLocked,
@@ -152,7 +152,7 @@ const COPIED_FLAGS = (1 << PG_referenced) | (1 << PG_uptodate) | (1 << PG_dirty)
 function moveToNewPage(sys: MmSystem, newPfn: number, old: number): boolean {
   const mem = sys.mem;
   const swapCache = PageSwapCache(mem, old);
-  const cached = swapCache || ((mem.mappingTag[old] & PAGE_MAPPING_FLAGS) === 0 && mem.mapping[old] !== null);
+  const cached = pageMapping(mem, old) !== null; // a page-cache or swap-cache page
   if (mem.refcount[old] !== (cached ? 2 : 1)) return false;
   mem.mapping[newPfn] = mem.mapping[old];
   mem.mappingTag[newPfn] = mem.mappingTag[old];

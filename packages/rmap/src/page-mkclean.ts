@@ -3,12 +3,9 @@
  * page-cache page in a shared mapping, so that the next write faults and dirties the page again.
  */
 import {
-  type AddressSpace,
   type MmSystem,
-  PAGE_MAPPING_FLAGS,
   type Page,
   PageLocked,
-  PageSwapCache,
   PTE_DIRTY,
   PTE_WRITE,
   pageMapped,
@@ -17,7 +14,7 @@ import {
   type VmArea,
 } from '@rmaplab/mm';
 import { SWAP_AGAIN } from './codes.js';
-import { pageCheckAddress, type RmapWalkControl, rmapWalk, type WalkLog } from './rmap-walk.js';
+import { pageCheckAddress, pageMapping, type RmapWalkControl, rmapWalk, type WalkLog } from './rmap-walk.js';
 
 /** page_mkclean_one() — mm/rmap.c: a dirty or writable PTE becomes clean and read-only; counts it. */
 export function pageMkcleanOne(
@@ -51,7 +48,7 @@ export function pageMkclean(sys: MmSystem, page: Page | number, log?: WalkLog): 
   const pfn = typeof page === 'number' ? page : page.pfn;
   const mem = sys.mem;
   if (!PageLocked(mem, pfn)) throw new Error(`page_mkclean: pfn ${pfn} is not locked (BUG_ON)`);
-  if (!pageMapped(mem, pfn) || !pageMapping(sys, pfn)) return 0;
+  if (!pageMapped(mem, pfn) || pageMapping(mem, pfn) === null) return 0;
   const cleaned = { count: 0 };
   const rwc: RmapWalkControl<{ count: number }> = {
     arg: cleaned,
@@ -63,16 +60,4 @@ export function pageMkclean(sys: MmSystem, page: Page | number, log?: WalkLog): 
   };
   rmapWalk(sys, pfn, rwc, log);
   return cleaned.count;
-}
-
-/**
- * page_mapping() — mm/util.c: the page cache's address_space, or for an anonymous page the swap
- * cache while PG_swapcache is set (named only: the model has no swapper address_space); null for
- * other anonymous and KSM pages.
- */
-function pageMapping(sys: MmSystem, pfn: number): AddressSpace | 'swapper_space' | null {
-  const mem = sys.mem;
-  if (PageSwapCache(mem, pfn)) return 'swapper_space';
-  if ((mem.mappingTag[pfn] & PAGE_MAPPING_FLAGS) === 0) return mem.mapping[pfn] as AddressSpace | null;
-  return null;
 }

@@ -5,7 +5,6 @@
  * a structured report. Reclaim-side operations run as kswapd; migration runs as the process.
  */
 import {
-  type AddressSpace,
   addToSwap,
   anonVmaLockWrite,
   anonVmaUnlockWrite,
@@ -13,7 +12,6 @@ import {
   lockPage,
   type Mm,
   type MmSystem,
-  PAGE_MAPPING_FLAGS,
   PageAnon,
   PageSwapCache,
   PTE_MIGRATION,
@@ -39,7 +37,14 @@ import { SWAP_AGAIN, swapName, TTU_MIGRATION, TTU_MUNLOCK, TTU_RMAP_LOCKED, ttuF
 import { migratePage, removeMigrationPtes } from './migrate.js';
 import { pageMkclean } from './page-mkclean.js';
 import { pageReferenced } from './page-referenced.js';
-import { newWalkLog, pageCheckAddress, type RmapWalkControl, rmapWalk, type WalkLog } from './rmap-walk.js';
+import {
+  newWalkLog,
+  pageCheckAddress,
+  pageFileMapping,
+  type RmapWalkControl,
+  rmapWalk,
+  type WalkLog,
+} from './rmap-walk.js';
 import { tryToUnmap } from './try-to-unmap.js';
 import { type ReclaimOutcome, shrinkPage } from './vmscan.js';
 
@@ -219,8 +224,7 @@ function withRmapLock<T>(sys: MmSystem, pfn: number, flags: number, fn: () => T)
   if (!(flags & TTU_RMAP_LOCKED)) return fn();
   const mem = sys.mem;
   const av = pageAnonVma(mem, pfn);
-  const mapping =
-    (mem.mappingTag[pfn] & PAGE_MAPPING_FLAGS) === 0 ? (mem.mapping[pfn] as AddressSpace | null) : null;
+  const mapping = pageFileMapping(mem, pfn);
   if (av) anonVmaLockWrite(sys, av);
   else mapping?.iMmapRwsem.downRead(sys.current);
   try {

@@ -19,6 +19,8 @@ import {
   PageAnon,
   PageKsm,
   PageLocked,
+  PageSwapCache,
+  type PhysMem,
   PTE_PRESENT,
   PTE_SPECIAL,
   type PteTable,
@@ -344,8 +346,7 @@ export function rmapWalkFile<A>(
 ): number {
   const mem = sys.mem;
   if (!PageLocked(mem, pfn)) throw new Error(`rmap_walk_file: pfn ${pfn} is not locked (VM_BUG_ON_PAGE)`);
-  const mapping =
-    (mem.mappingTag[pfn] & PAGE_MAPPING_FLAGS) === 0 ? (mem.mapping[pfn] as AddressSpace | null) : null;
+  const mapping = pageFileMapping(mem, pfn);
   let ret = SWAP_AGAIN;
   if (!mapping) {
     walkBegin(sys, 'rmap_walk_file', 'file', pfn, null, null);
@@ -386,6 +387,24 @@ export function rmapWalkFile<A>(
     if (!locked) mapping.iMmapRwsem.upRead(t);
   }
   return walkEnd(sys, 'rmap_walk_file', pfn, ret);
+}
+
+/**
+ * The address_space of a page-cache page: page->mapping when it carries no PAGE_MAPPING_FLAGS tag;
+ * null for anonymous and KSM pages.
+ */
+export function pageFileMapping(mem: PhysMem, pfn: number): AddressSpace | null {
+  return (mem.mappingTag[pfn] & PAGE_MAPPING_FLAGS) === 0 ? (mem.mapping[pfn] as AddressSpace | null) : null;
+}
+
+/**
+ * page_mapping() — mm/util.c: the page cache's address_space, or for an anonymous page the swap
+ * cache while PG_swapcache is set (named only: the model has no swapper address_space); null for
+ * other anonymous and KSM pages.
+ */
+export function pageMapping(mem: PhysMem, pfn: number): AddressSpace | 'swapper_space' | null {
+  if (PageSwapCache(mem, pfn)) return 'swapper_space';
+  return pageFileMapping(mem, pfn);
 }
 
 /** The anon_vma page->mapping points at, if the page is anonymous (not KSM) and mapped. */

@@ -212,10 +212,14 @@ export function tryToMigrate(sys: MmSystem, page: Page | number, flags: number, 
   );
 }
 
-/** The walk of try_to_unmap() and try_to_migrate(): `flags` as try_to_unmap_one reads them. */
-function unmapWalk(sys: MmSystem, pfn: number, flags: number, name: string, log?: WalkLog): number {
+/**
+ * The rmap_walk_control of try_to_unmap(), try_to_migrate() and try_to_munlock(): try_to_unmap_one
+ * with `flags`, stopping once nothing maps the page; migration of an anonymous page skips exec's
+ * temporary stack.
+ */
+function unmapControl(sys: MmSystem, pfn: number, flags: number, name: string): RmapWalkControl<RmapPrivate> {
   const mem = sys.mem;
-  const rwc: RmapWalkControl<RmapPrivate> = {
+  return {
     arg: { flags, lazyfreed: 0 },
     name,
     rmapOne: tryToUnmapOne,
@@ -224,6 +228,12 @@ function unmapWalk(sys: MmSystem, pfn: number, flags: number, name: string, log?
     invalidVma:
       flags & TTU_MIGRATION && !PageKsm(mem, pfn) && PageAnon(mem, pfn) ? invalidMigrationVma : null,
   };
+}
+
+/** The walk of try_to_unmap() and try_to_migrate(): `flags` as try_to_unmap_one reads them. */
+function unmapWalk(sys: MmSystem, pfn: number, flags: number, name: string, log?: WalkLog): number {
+  const mem = sys.mem;
+  const rwc = unmapControl(sys, pfn, flags, name);
   let ret = flags & TTU_RMAP_LOCKED ? rmapWalkLocked(sys, pfn, rwc, log) : rmapWalk(sys, pfn, rwc, log);
   if (ret !== SWAP_MLOCK && !pageMapped(mem, pfn)) {
     ret = SWAP_SUCCESS;
@@ -241,13 +251,5 @@ function unmapWalk(sys: MmSystem, pfn: number, flags: number, name: string, log?
 export function tryToMunlock(sys: MmSystem, page: Page | number, log?: WalkLog): number {
   const pfn = typeof page === 'number' ? page : page.pfn;
   if (!PageLocked(sys.mem, pfn)) throw new Error(`try_to_munlock: pfn ${pfn} is not locked (VM_BUG_ON_PAGE)`);
-  const rwc: RmapWalkControl<RmapPrivate> = {
-    arg: { flags: TTU_MUNLOCK, lazyfreed: 0 },
-    name: 'try_to_unmap_one',
-    rmapOne: tryToUnmapOne,
-    done: pageNotMapped,
-    anonLock: pageLockAnonVmaRead,
-    invalidVma: null,
-  };
-  return rmapWalk(sys, pfn, rwc, log);
+  return rmapWalk(sys, pfn, unmapControl(sys, pfn, TTU_MUNLOCK, 'try_to_unmap_one'), log);
 }

@@ -17,7 +17,6 @@ import {
   deleteFromSwapCache,
   getPage,
   type MmSystem,
-  PAGE_MAPPING_FLAGS,
   type Page,
   PageAnon,
   PageSwapCache,
@@ -47,7 +46,7 @@ import {
   TTU_UNMAP,
 } from './codes.js';
 import { type PageReferencedResult, pageReferenced } from './page-referenced.js';
-import { newWalkLog, type WalkLog } from './rmap-walk.js';
+import { newWalkLog, pageMapping, type WalkLog } from './rmap-walk.js';
 import { tryToUnmap } from './try-to-unmap.js';
 
 /** enum page_references — mm/vmscan.c */
@@ -110,14 +109,6 @@ function pageCheckReferences(sys: MmSystem, pfn: number, r: ReclaimResult): Page
   }
   if (referencedPage && !swapBacked) return 'PAGEREF_RECLAIM_CLEAN';
   return 'PAGEREF_RECLAIM';
-}
-
-/** page_mapping() is non-null: a page-cache page, or an anonymous page in the swap cache. */
-function hasMapping(sys: MmSystem, pfn: number): boolean {
-  const mem = sys.mem;
-  return (
-    PageSwapCache(mem, pfn) || ((mem.mappingTag[pfn] & PAGE_MAPPING_FLAGS) === 0 && mem.mapping[pfn] !== null)
-  );
 }
 
 /** pageout() — mm/vmscan.c, written through at once; false when the page cannot be written (shmem). */
@@ -202,7 +193,7 @@ function decide(sys: MmSystem, r: ReclaimResult, opts: ShrinkOptions): [ReclaimO
     r.swapEntry = mem.private[pfn];
     lazyfree = !is612;
   }
-  if (pageMapped(mem, pfn) && hasMapping(sys, pfn)) {
+  if (pageMapped(mem, pfn) && pageMapping(mem, pfn) !== null) {
     const flags = TTU_UNMAP | TTU_BATCH_FLUSH | (lazyfree ? TTU_LZFREE : 0);
     r.unmap = tryToUnmap(sys, pfn, flags, r.unmapLog);
     const why = `try_to_unmap() returned ${swapName(r.unmap)}`;
@@ -233,7 +224,7 @@ function decide(sys: MmSystem, r: ReclaimResult, opts: ShrinkOptions): [ReclaimO
 
 /** __remove_mapping() and free_it, or keep_locked when other references hold the page. */
 function freeIt(sys: MmSystem, pfn: number, why: string): [ReclaimOutcome, string] {
-  if (!hasMapping(sys, pfn) || !removeMapping(sys, pfn))
+  if (pageMapping(sys.mem, pfn) === null || !removeMapping(sys, pfn))
     return verdict('kept', 'keep_locked: __remove_mapping() failed (other references to the page)');
   unlockPage(sys, pfn);
   return verdict('freed', why);

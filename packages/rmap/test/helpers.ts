@@ -64,6 +64,11 @@ export class World {
     this.check();
     return vma;
   }
+  /** Spawn `procs`, then map `pages` of `file` shared at `region` in each, in that order. */
+  shareFile(procs: readonly string[], region: string, pages: number, file: string): void {
+    for (const p of procs) this.spawn(p);
+    for (const p of procs) this.mmap(p, region, pages, file, true);
+  }
   addr(region: string, page = 0): number {
     return this.regions.get(region)!.addr + page * PAGE_SIZE;
   }

@@ -138,10 +138,7 @@ describe('the seed story', () => {
 
   it('an mlocked mapping gives SWAP_MLOCK and culls the page; the walk is not transactional', () => {
     const w = new World();
-    w.spawn('A');
-    w.spawn('B');
-    w.mmap('A', 'f', 2, 'data', true);
-    w.mmap('B', 'f', 2, 'data', true);
+    w.shareFile(['A', 'B'], 'f', 2, 'data');
     w.read('A', 'f');
     w.mlock('B', 'f');
     const pfn = w.pfn('A', 'f');
@@ -169,10 +166,7 @@ describe('the seed story', () => {
 
   it('munlock keeps the page mlocked while another VM_LOCKED VMA maps it (try_to_munlock)', () => {
     const w = new World();
-    w.spawn('A');
-    w.spawn('B');
-    w.mmap('A', 'f', 1, 'data', true);
-    w.mmap('B', 'f', 1, 'data', true);
+    w.shareFile(['A', 'B'], 'f', 1, 'data');
     w.mlock('A', 'f');
     w.mlock('B', 'f');
     const pfn = w.pfn('A', 'f');
@@ -264,10 +258,7 @@ describe('the seed story', () => {
 
   it('a file page shared by three processes: walk, referenced, mkclean, unmap, reclaim and refault', () => {
     const w = new World();
-    for (const p of ['A', 'B', 'C']) {
-      w.spawn(p);
-      w.mmap(p, 'f', 4, 'data', true);
-    }
+    w.shareFile(['A', 'B', 'C'], 'f', 4, 'data');
     w.write('A', 'f', 1);
     w.read('B', 'f', 1);
     w.read('C', 'f', 1);
