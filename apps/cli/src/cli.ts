@@ -92,7 +92,7 @@ Examples:
   verify: `Usage: rmaplab verify FILE [--kernel-options auto|scenario] [--strict] [--json] [--tmpdir DIR]
 
 Run the kernel-executable statements of a scenario twice: in the model, and on this machine's
-Linux kernel (real processes, real mmap; tools/kernel-check/rmaplab-kcheck, built with cc on first
+Linux kernel (real processes, real mmap; kernel-check/rmaplab-kcheck.c in @rmaplab/verify, built with cc on first
 use). Each observe is compared page by page (pages are matched by the mappings that share them):
 equal, or each difference named (which mapping, which mapcount, which flag). Simulator-only
 statements (walk, unmap, reclaim, referenced, migrate, mkclean) are skipped on both sides and named.

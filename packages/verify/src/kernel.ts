@@ -1,7 +1,7 @@
 /**
  * The kernel side of `rmaplab verify`: can this machine be read at all, the native helper
- * (tools/kernel-check/rmaplab-kcheck.c, built with the system `cc` on first use into a git-ignored
- * cache keyed by the source's hash), and one run of a scenario through it.
+ * (kernel-check/rmaplab-kcheck.c, shipped inside this package and built with the system `cc` on
+ * first use into a cache keyed by the source's hash), and one run of a scenario through it.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -15,6 +15,7 @@ import {
   readFileSync,
   renameSync,
 } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -64,20 +65,23 @@ export function checkKernelAccess(needsKsm: boolean): void {
     );
 }
 
-/** tools/kernel-check/, found by walking up from this module (src/ in tests, dist/ when built). */
+/** The helper's source folder, kernel-check/ at the package root (one level above src/ and dist/). */
 export function kernelCheckDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, 'tools', 'kernel-check');
-    if (existsSync(join(candidate, 'rmaplab-kcheck.c'))) return candidate;
-    const up = dirname(dir);
-    if (up === dir)
-      throw new KernelUnavailable(
-        'source',
-        'cannot find tools/kernel-check/rmaplab-kcheck.c above the @rmaplab/verify package',
-      );
-    dir = up;
-  }
+  const dir = fileURLToPath(new URL('../kernel-check/', import.meta.url));
+  if (!existsSync(join(dir, 'rmaplab-kcheck.c')))
+    throw new KernelUnavailable('source', `the helper's source ${join(dir, 'rmaplab-kcheck.c')} is missing`);
+  return dir;
+}
+
+/**
+ * Where built helpers are kept: `RMAPLAB_CACHE_DIR`, else `$XDG_CACHE_HOME/rmaplab` or
+ * `~/.cache/rmaplab`, else (no home) the system's temporary folder. Never inside the installed
+ * package, which may be read-only or shared between users.
+ */
+export function helperCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.RMAPLAB_CACHE_DIR) return resolve(env.RMAPLAB_CACHE_DIR);
+  const base = env.XDG_CACHE_HOME || (env.HOME ? join(env.HOME, '.cache') : '');
+  return base ? join(base, 'rmaplab') : join(tmpdir(), `rmaplab-${process.getuid?.() ?? 'user'}`);
 }
 
 const CFLAGS = ['-O2', '-Wall', '-Wextra'];
@@ -87,7 +91,7 @@ const CFLAGS = ['-O2', '-Wall', '-Wextra'];
  * (the cache directory is named after a hash of the source and the flags, so an edited source is
  * rebuilt, and concurrent builders rename a finished binary into place).
  */
-export function ensureHelper(dir = kernelCheckDir()): string {
+export function ensureHelper(dir = kernelCheckDir(), cache = helperCacheDir()): string {
   const source = join(dir, 'rmaplab-kcheck.c');
   const cc = process.env.CC || 'cc';
   const hash = createHash('sha256')
@@ -95,7 +99,7 @@ export function ensureHelper(dir = kernelCheckDir()): string {
     .update(`${cc} ${CFLAGS.join(' ')}`)
     .digest('hex')
     .slice(0, 16);
-  const out = join(dir, 'build', hash, 'rmaplab-kcheck');
+  const out = join(cache, 'kcheck', hash, 'rmaplab-kcheck');
   if (isExecutable(out)) return out;
   mkdirSync(dirname(out), { recursive: true });
   const tmp = `${out}.${process.pid}.tmp`;

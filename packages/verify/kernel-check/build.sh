@@ -1,6 +1,6 @@
 #!/bin/sh
-# Build rmaplab-kcheck. Usage: tools/kernel-check/build.sh [OUTDIR]
-# (default OUTDIR: tools/kernel-check/build/, which is git-ignored)
+# Build rmaplab-kcheck. Usage: kernel-check/build.sh [OUTDIR]
+# (default OUTDIR: kernel-check/build/, which is git-ignored)
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 OUTDIR=${1:-"$HERE/build"}

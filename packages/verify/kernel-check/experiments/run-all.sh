@@ -1,7 +1,7 @@
 #!/bin/sh
 # Run every experiment scenario with rmaplab-kcheck (needs root) and print
 # "== name" followed by the JSON lines and the stderr notes.
-# Usage: tools/kernel-check/experiments/run-all.sh [path/to/rmaplab-kcheck]
+# Usage: kernel-check/experiments/run-all.sh [path/to/rmaplab-kcheck]
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 BIN=${1:-"$HERE/../build/rmaplab-kcheck"}
