@@ -273,7 +273,7 @@ export class ScenarioRunner {
             },
           );
         if (s.value !== o.kernel) {
-          // max_page_sharing restarts at the new kernel's default (4.9 has none to carry over).
+          // max_page_sharing restarts at the new release's default (none before ksm-max-page-sharing).
           const { ksmMaxSharing: _, ...kept } = o;
           this.sys = this.newSystem({ ...kept, kernel: s.value });
         }
@@ -290,8 +290,8 @@ export class ScenarioRunner {
         this.sys.swap.size = o.swapPages;
         return;
       case 'ksm-max-sharing':
-        // 4.9 has no max_page_sharing (it came in 4.13): the option has no effect there.
-        if (o.kernel === '6.12') o.ksmMaxSharing = s.value;
+        // Before ksm-max-page-sharing (4.13) there is no max_page_sharing: the option has no effect.
+        if (this.sys.rules['ksm-max-page-sharing']) o.ksmMaxSharing = s.value;
         return;
     }
   }
