@@ -247,7 +247,7 @@ export function unlinkAnonVmas(sys: MmSystem, vma: VmArea): void {
       },
     );
   vma.anonVmaChain = [];
-  if (counters) vma.anonVma = null;
+  if (sys.rules['unlink-anon-vmas-clears-pointer']) vma.anonVma = null;
   for (const avc of emptied) putAnonVma(sys, avc.anonVma);
 }
 

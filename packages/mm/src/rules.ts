@@ -47,44 +47,45 @@ export interface KernelRule {
 /** The catalogue, oldest first. */
 export const RULES = [
   {
-    id: 'ttu-lzfree-removed',
-    since: '4.12',
-    commit: null,
-    title: 'mm: reclaim MADV_FREE pages (TTU_LZFREE removed)',
-    change:
-      'shrink_page_list passes TTU_LZFREE for an anonymous page it just added to swap, and try_to_unmap_one discards it if clean → lazily freed pages are recognised by !PageSwapBacked and no flag is passed',
-    area: 'reclaim',
-    evidence: 'recalled',
-  },
-  {
     id: 'swap-codes-removed',
     since: '4.12',
     commit: null,
-    title: 'mm: make rmap_one boolean function / make try_to_unmap return boolean (Minchan Kim)',
+    title:
+      "Minchan Kim's series: mm: make ttu's return boolean / make rmap_one boolean function / remove SWAP_[SUCCESS|AGAIN|FAIL]",
     change:
-      'rmap_one and try_to_unmap return SWAP_SUCCESS / AGAIN / FAIL / MLOCK, and reclaim keeps a page on SWAP_AGAIN → they return bool (later void), and reclaim activates any page that is still mapped after try_to_unmap',
+      'rmap_one and try_to_unmap return SWAP_SUCCESS / AGAIN / FAIL / MLOCK, and reclaim keeps a page on SWAP_AGAIN → they return bool (try_to_unmap: true when nothing maps the page any more), and reclaim activates a page that is still mapped',
     area: 'unmap',
-    evidence: 'recalled',
+    evidence: 'bracketed',
+  },
+  {
+    id: 'ttu-lzfree-removed',
+    since: '4.12',
+    commit: '802a3a92ad7a',
+    title: 'mm: reclaim MADV_FREE pages',
+    change:
+      'shrink_page_list passes TTU_LZFREE for an anonymous page it has just added to swap, and try_to_unmap_one discards it if clean → lazily freed pages are recognised by !PageSwapBacked and get no swap slot; TTU_LZFREE is gone',
+    area: 'reclaim',
+    evidence: 'bracketed',
   },
   {
     id: 'ttu-anon-not-swapcache-warn',
     since: '4.12',
     commit: null,
-    title: 'mm: reclaim MADV_FREE pages',
+    title: 'mm: fix lazyfree BUG_ON check in try_to_unmap_one()',
     change:
-      'try_to_unmap_one on a swap-backed anonymous page outside the swap cache hits VM_BUG_ON_PAGE → it warns once and stops the walk with the page still mapped',
+      'try_to_unmap_one on an anonymous page outside the swap cache hits VM_BUG_ON_PAGE → it has already cleared the PTE, warns once (PageSwapBacked != PageSwapCache) and aborts the walk without restoring it',
     area: 'unmap',
-    evidence: 'recalled',
+    evidence: 'bracketed',
   },
   {
-    id: 'add-to-swap-dirty',
-    since: '4.13',
-    commit: null,
-    title: 'add_to_swap() sets the page dirty',
+    id: 'remove-swap-mlock',
+    since: '4.12',
+    commit: 'ad6b67041a45',
+    title: 'mm: remove SWAP_MLOCK in ttu',
     change:
-      'a page added to the swap cache keeps its dirty bit as it was → add_to_swap marks it dirty, so it is always written out',
-    area: 'reclaim',
-    evidence: 'recalled',
+      'shrink_page_list culls an unevictable (mlocked) page to the unevictable list (cull_mlocked) → it goes to activate_locked, which frees the swap slot of an mlocked page in the swap cache and leaves it inactive',
+    area: 'mlock',
+    evidence: 'bracketed',
   },
   {
     id: 'ksm-max-page-sharing',
@@ -92,19 +93,19 @@ export const RULES = [
     commit: '2c653d0ee2ae',
     title: 'ksm: introduce ksm_max_page_sharing per page deduplication limit',
     change:
-      'a KSM page takes any number of sharers → at most max_page_sharing (default 256) per stable node; a full node becomes a chain of dups (stable_node_chains, stable_node_dups)',
+      'a KSM page takes any number of sharers → at most max_page_sharing (default 256) per stable node; a full node becomes a chain of dups (stable_node_chains, stable_node_dups), pruned every stable_node_chains_prune_millisecs',
     area: 'ksm',
-    evidence: 'recalled',
+    evidence: 'bracketed',
   },
   {
-    id: 'ksm-checksum-first',
+    id: 'add-to-swap-dirty',
     since: '4.14',
     commit: null,
-    title: 'ksm: the checksum gate before the stable tree search',
+    title: 'mm: fix data corruption caused by lazyfree page',
     change:
-      'cmp_and_merge_page searches the stable tree first and gates only the unstable tree on an unchanged checksum → a page that is not KSM yet must keep its checksum for one scan before any search',
-    area: 'ksm',
-    evidence: 'recalled',
+      'a page added to the swap cache keeps its dirty bit as it was → add_to_swap marks it dirty, so it is always written to swap',
+    area: 'reclaim',
+    evidence: 'bracketed',
   },
   {
     id: 'filemap-fault-retry',
@@ -112,19 +113,19 @@ export const RULES = [
     commit: '6b4c9f446981',
     title: 'filemap: drop the mmap_sem for all blocking operations',
     change:
-      'a major file fault maps the page it read at once → filemap_fault drops mmap_sem for the read and returns VM_FAULT_RETRY; the retried fault finds the read-around window resident and fault-around maps it',
+      'a major file fault reads ahead under mmap_sem and maps the page it faulted on → filemap_fault drops mmap_sem before the read-ahead I/O and returns VM_FAULT_RETRY; the retried fault finds the window resident and fault-around maps it',
     area: 'fault',
-    evidence: 'recalled',
+    evidence: 'bracketed',
   },
   {
     id: 'madvise-cold-pageout',
     since: '5.4',
     commit: '1a4e58cce84e',
-    title: 'mm: introduce MADV_COLD / MADV_PAGEOUT',
+    title: 'mm: introduce MADV_COLD (9c276cc65a58) / mm: introduce MADV_PAGEOUT',
     change:
-      'madvise(MADV_COLD | MADV_PAGEOUT) is refused with EINVAL → it deactivates / reclaims the pages the caller alone maps',
+      'madvise(MADV_COLD | MADV_PAGEOUT) is refused with EINVAL → it deactivates / reclaims the pages that the caller alone maps',
     area: 'madvise',
-    evidence: 'recalled',
+    evidence: 'bracketed',
   },
   {
     id: 'anon-first-reference',
@@ -134,7 +135,7 @@ export const RULES = [
     change:
       'page_check_references activates a swap-backed page on its first referenced PTE → anonymous pages, like file pages, need a second reference (PG_referenced) to be activated',
     area: 'reclaim',
-    evidence: 'recalled',
+    evidence: 'bracketed',
   },
   {
     id: 'ttu-ignore-access-removed',
@@ -142,39 +143,58 @@ export const RULES = [
     commit: '013339df116c',
     title: 'mm/rmap: always do TTU_IGNORE_ACCESS',
     change:
-      'try_to_unmap_one fails (SWAP_FAIL) on a PTE with the young bit set unless TTU_IGNORE_ACCESS is given → the young bit is ignored; the flag is gone',
+      'try_to_unmap_one fails (SWAP_FAIL) on a PTE with the young bit set unless TTU_IGNORE_ACCESS is given → the young bit is ignored and the flag is gone',
     area: 'unmap',
-    evidence: 'recalled',
+    evidence: 'bracketed',
+  },
+  {
+    id: 'unlink-anon-vmas-clears-pointer',
+    since: '5.12',
+    commit: 'ee8ab1903e3d',
+    title: 'mm: rmap: explicitly reset vma->anon_vma in unlink_anon_vmas()',
+    change: 'unlink_anon_vmas leaves vma->anon_vma pointing at the anon_vma it unlinked → it sets it to NULL',
+    area: 'anon_vma',
+    evidence: 'bracketed',
   },
   {
     id: 'try-to-migrate',
     since: '5.14',
-    commit: null,
+    commit: 'a98a2f0c8ce1',
     title: 'mm/rmap: split migration into its own function',
     change:
       'migration runs try_to_unmap(TTU_MIGRATION | TTU_IGNORE_MLOCK) → try_to_migrate() / try_to_migrate_one(), which migrates pages of VM_LOCKED VMAs without a flag; TTU_MIGRATION is gone',
     area: 'migration',
-    evidence: 'recalled',
-  },
-  {
-    id: 'rmap-trylock',
-    since: '5.17',
-    commit: '6d4675e60135',
-    title: "mm: don't be stuck to rmap lock on reclaim path",
-    change:
-      "page_referenced waits for the anon_vma / i_mmap lock → it only trylocks it (rwc->try_lock) and, if contended, reports -1 so reclaim keeps the page; rmap_walk_ksm trylocks each rmap_item's anon_vma first",
-    area: 'locking',
-    evidence: 'recalled',
+    evidence: 'bracketed',
   },
   {
     id: 'mlock-count',
     since: '5.18',
     commit: '07ca76067308',
-    title: 'mm/munlock: maintain page->mlock_count while unevictable (the mlock rework)',
+    title: 'mm/munlock: maintain page->mlock_count while unevictable (Hugh Dickins, the munlock rework)',
     change:
-      "munlock walks the rmap (try_to_munlock) to see whether another locked VMA maps the page → the page counts its locked mappings (mlock_count); page_referenced / try_to_unmap mlock a page they meet in a VM_LOCKED VMA, reclaim activates VM_LOCKED and unevictable pages (no cull_mlocked), and frees an mlocked page's swap slot",
+      'munlock walks the rmap (try_to_munlock) to find whether another VM_LOCKED VMA maps the page, skipping the walk when one PTE is left → the page counts its locked mappings (mlock_count), so any locked mapper keeps it mlocked; TTU_MUNLOCK is gone',
     area: 'mlock',
-    evidence: 'recalled',
+    evidence: 'bracketed',
+  },
+  {
+    id: 'referenced-mlocks',
+    since: '5.18',
+    commit: null,
+    title: "mm/thp: shrink_page_list() avoid splitting VM_LOCKED THP (the munlock rework's last patch)",
+    change:
+      'page_referenced_one only reports VM_LOCKED and page_check_references returns PAGEREF_RECLAIM for it (try_to_unmap then mlocks) → page_referenced_one mlocks the page itself and reclaim activates it',
+    area: 'mlock',
+    evidence: 'bracketed',
+  },
+  {
+    id: 'rmap-trylock',
+    since: '5.19',
+    commit: '6d4675e60135',
+    title: "mm: don't be stuck to rmap lock on reclaim path",
+    change:
+      "page_referenced waits for the anon_vma / i_mmap lock → it only trylocks it (rwc->try_lock) and, if contended, returns -1 so reclaim keeps the page; rmap_walk_ksm trylocks each rmap_item's anon_vma first",
+    area: 'locking',
+    evidence: 'bracketed',
   },
   {
     id: 'anon-vma-reuse-counters',
@@ -182,9 +202,9 @@ export const RULES = [
     commit: '2555283eb40d',
     title: 'mm/rmap: Fix anon_vma->degree ambiguity leading to double-reuse',
     change:
-      'anon_vma_clone reuses an anon_vma with degree < 2 → it reuses one with num_children < 2 and num_active_vmas == 0; unlink_anon_vmas clears vma->anon_vma (CVE-2022-42703)',
+      'anon_vma_clone reuses an anon_vma with degree < 2 → it reuses one with num_children < 2 and num_active_vmas == 0 (CVE-2022-42703)',
     area: 'anon_vma',
-    evidence: 'sourced',
+    evidence: 'bracketed',
   },
   {
     id: 'migration-entry-young-dirty',
@@ -192,9 +212,9 @@ export const RULES = [
     commit: '2e3468778dbe',
     title: 'mm: remember young/dirty bit for page migrations',
     change:
-      'a migration entry carries the page and the write bit; the restored PTE is old and clean → it also carries young and dirty, and the restored PTE keeps them',
+      'a migration entry carries the page and the write bit, and the restored PTE is old and clean → on x86-64 it also carries young and dirty, and the restored PTE keeps them',
     area: 'migration',
-    evidence: 'recalled',
+    evidence: 'bracketed',
   },
   {
     id: 'vma-has-recency',
@@ -202,9 +222,19 @@ export const RULES = [
     commit: '8788f6781486',
     title: 'mm: add vma_has_recency()',
     change:
-      'page_referenced counts the PTEs of a VM_SEQ_READ VMA without calling them referenced → it skips VMAs with VM_SEQ_READ or VM_RAND_READ altogether (invalid_folio_referenced_vma), and a young PTE anywhere else counts',
+      'page_referenced counts the young PTEs of a VM_SEQ_READ VMA without calling them referenced → it skips VMAs with VM_SEQ_READ or VM_RAND_READ altogether (invalid_folio_referenced_vma), and a young PTE anywhere else counts',
     area: 'reclaim',
-    evidence: 'recalled',
+    evidence: 'bracketed',
+  },
+  {
+    id: 'ksm-checksum-first',
+    since: '6.11',
+    commit: 'd58a361b0350',
+    title: "mm/ksm: don't waste time searching stable tree for fast changing page",
+    change:
+      'cmp_and_merge_page searches the stable tree first and gates only the unstable tree on an unchanged checksum → a page that is not KSM yet must keep its checksum for one scan before any search',
+    area: 'ksm',
+    evidence: 'bracketed',
   },
 ] as const satisfies readonly KernelRule[];
 

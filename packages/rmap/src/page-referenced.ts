@@ -58,7 +58,7 @@ export function pageReferencedOne(
   if (!t) return SWAP_AGAIN;
   const task = sys.current;
   if (vma.vmFlags & VM_LOCKED) {
-    if (sys.rules['mlock-count']) mlockVmaPage(sys, pfn);
+    if (sys.rules['referenced-mlocks']) mlockVmaPage(sys, pfn);
     t.ptl.unlock(task);
     pra.vmFlags |= VM_LOCKED;
     return SWAP_FAIL;

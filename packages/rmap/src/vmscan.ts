@@ -97,7 +97,7 @@ function pageCheckReferences(sys: MmSystem, pfn: number, r: ReclaimResult): Page
   const referencedPage = (mem.flags[pfn] & (1 << PG_referenced)) !== 0;
   mem.flags[pfn] &= ~(1 << PG_referenced);
   const swapBacked = (mem.flags[pfn] & (1 << PG_swapbacked)) !== 0;
-  if (ref.vmFlags & VM_LOCKED) return sys.rules['mlock-count'] ? 'PAGEREF_ACTIVATE' : 'PAGEREF_RECLAIM';
+  if (ref.vmFlags & VM_LOCKED) return sys.rules['referenced-mlocks'] ? 'PAGEREF_ACTIVATE' : 'PAGEREF_RECLAIM';
   if (ref.referenced === -1) return 'PAGEREF_KEEP';
   if (ref.referenced > 0) {
     if (!sys.rules['anon-first-reference'] && swapBacked) return 'PAGEREF_ACTIVATE';
@@ -175,7 +175,7 @@ function decide(sys: MmSystem, r: ReclaimResult, opts: ShrinkOptions): [ReclaimO
   const pfn = r.pfn;
   if (mem.flags[pfn] & (1 << PG_mlocked)) {
     const why = 'page_evictable() is false (PG_mlocked)';
-    return sys.rules['mlock-count'] ? activateLocked(sys, pfn, why) : cullMlocked(sys, pfn, why);
+    return sys.rules['remove-swap-mlock'] ? activateLocked(sys, pfn, why) : cullMlocked(sys, pfn, why);
   }
   if (!opts.ignoreReferences) {
     r.references = pageCheckReferences(sys, pfn, r);
@@ -251,7 +251,7 @@ function cullMlocked(sys: MmSystem, pfn: number, why: string): [ReclaimOutcome, 
  */
 function activateLocked(sys: MmSystem, pfn: number, why: string): [ReclaimOutcome, string] {
   const mem = sys.mem;
-  const mlocked = sys.rules['mlock-count'] && (mem.flags[pfn] & (1 << PG_mlocked)) !== 0;
+  const mlocked = sys.rules['remove-swap-mlock'] && (mem.flags[pfn] & (1 << PG_mlocked)) !== 0;
   let reason = `activate_locked: ${why}`;
   if (PageSwapCache(mem, pfn) && (vmSwapFull(sys) || mlocked) && tryToFreeSwap(sys, pfn))
     reason += `; ${mlocked ? 'mlocked' : 'swap is more than half full'}: the swap slot is freed`;
