@@ -52,6 +52,16 @@ describe('compareRuns', () => {
       undefined,
     );
     expect(both.equal).toBe(true);
+    expect(both.bothStoppedAt).toBe(7);
+    expect(r.bothStoppedAt).toBeUndefined();
+    // Not a plain "equal": what came after line 7 was compared on neither side.
+    const last = formatReport(both).trimEnd().split('\n').pop();
+    expect(last).toBe(
+      'stopped early: both sides refused line 7, nothing after it was compared; 1 of 2 observations match the kernel',
+    );
+    expect(formatReport(compareRuns(sts, { ...model, notes: [] }, model, undefined))).toMatch(
+      /\nequal: 2 of 2/,
+    );
   });
 
   it('names the difference of a step', () => {
