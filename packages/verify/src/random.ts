@@ -4,7 +4,7 @@
  */
 import { generateScenario } from './generate.js';
 import { checkKernelAccess } from './kernel.js';
-import { readKernelSettings } from './settings.js';
+import { type KernelSettings, readKernelSettings } from './settings.js';
 import { shrinkScenario } from './shrink.js';
 import {
   checkTmpdir,
@@ -27,7 +27,10 @@ export interface SeedRange {
 export interface SeedsOptions extends VerifyOptions, SeedRange {}
 
 export type SeedsProgress =
-  | { phase: 'seed'; done: number; total: number; notEqual: number }
+  /** The checks passed, the first seed is next; `settings` are those `auto` applies. */
+  | { phase: 'start'; settings?: KernelSettings }
+  /** A seed is done; `result` unless it was equal. */
+  | { phase: 'seed'; done: number; total: number; notEqual: number; result?: SeedResult }
   | { phase: 'shrink'; seed: number; tried: number };
 
 /** A seed whose scenario was not equal on both sides. */
@@ -86,11 +89,9 @@ export async function verifySeeds(opts: SeedsOptions): Promise<SeedsReport> {
   checkKernelAccess(anyKsm);
   if (opts.tmpdir !== undefined) checkTmpdir(opts.tmpdir);
   // The kernel's settings are read once, not once per seed.
-  const vopts: VerifyOptions = {
-    ...opts,
-    ...(opts.kernelOptions === 'auto' && !opts.settings ? { settings: readKernelSettings() } : {}),
-  };
-  return checkSeeds(opts, (text) => verifyScenario(text, vopts));
+  const settings = opts.kernelOptions === 'auto' ? (opts.settings ?? readKernelSettings()) : undefined;
+  opts.onProgress?.({ phase: 'start', ...(settings ? { settings } : {}) });
+  return checkSeeds(opts, (text) => verifyScenario(text, { ...opts, ...(settings ? { settings } : {}) }));
 }
 
 /** The seeds of `range`, each scenario verified by `verify` (verifySeeds: on this kernel). */
@@ -117,7 +118,8 @@ export async function checkSeeds(
     const result = await checkSeed(seed, ksm, text, verify, differs, onProgress);
     if (result) results.push(result);
     else equal++;
-    onProgress?.({ phase: 'seed', done: seed - first + 1, total, notEqual: results.length });
+    const done = seed - first + 1;
+    onProgress?.({ phase: 'seed', done, total, notEqual: results.length, ...(result ? { result } : {}) });
   }
   return { first, last, total, equal, results };
 }

@@ -246,35 +246,42 @@ export interface FormatOptions {
   /** At most this many differences per observation (default 20; the rest are counted). */
   maxPerStep?: number;
   /** Wrap status words in colour. */
-  color?: {
-    green(s: string): string;
-    red(s: string): string;
-    yellow(s: string): string;
-    dim(s: string): string;
-  };
+  color?: ReportColors;
+  /** Print the settings `auto` applied (default true; a run of many seeds prints them once). */
+  settings?: boolean;
 }
 
-const plain = {
+export interface ReportColors {
+  green(s: string): string;
+  red(s: string): string;
+  yellow(s: string): string;
+  dim(s: string): string;
+}
+
+const plain: ReportColors = {
   green: (s: string) => s,
   red: (s: string) => s,
   yellow: (s: string) => s,
   dim: (s: string) => s,
 };
 
+/** The settings `--kernel-options auto` applies, where each comes from, and warnings (no final newline). */
+export function formatSettings(s: KernelSettings, c: ReportColors = plain): string {
+  const out = [`model options (--kernel-options auto, Linux ${s.release}): ${settingLines(s).join('; ')}`];
+  for (const n of s.notes) out.push(c.dim(`  ${n}`));
+  for (const w of s.warnings) out.push(c.yellow(`  warning: ${w}`));
+  return out.join('\n');
+}
+
 /** The report as the CLI prints it. */
 export function formatReport(r: VerifyReport, opts: FormatOptions = {}): string {
   const c = opts.color ?? plain;
   const max = opts.maxPerStep ?? 20;
   const out: string[] = [];
-  if (r.settings) {
-    out.push(
-      `model options (--kernel-options auto, Linux ${r.settings.release}): ${settingLines(r.settings).join('; ')}`,
-    );
-    for (const n of r.settings.notes) out.push(c.dim(`  ${n}`));
-    for (const w of r.settings.warnings) out.push(c.yellow(`  warning: ${w}`));
+  if (r.settings && opts.settings !== false) out.push(formatSettings(r.settings, c));
+  if (r.settings)
     for (const s of r.overridden)
       out.push(c.dim(`  line ${s.line}: \`${s.text}\` replaced by the kernel's settings`));
-  }
   for (const n of r.kernelNotes) out.push(c.dim(`kernel: ${n}`));
   for (const s of r.skipped) out.push(c.yellow(`skipped (simulator only): line ${s.line}: \`${s.text}\``));
   for (const s of r.steps) {
