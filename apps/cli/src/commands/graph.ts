@@ -22,11 +22,10 @@ export interface GraphFlags {
 }
 
 export async function graphCommand(io: Io, file: string, flags: GraphFlags): Promise<number> {
-  const text = await readInput(io, file, 'graph');
   const runner = new ScenarioRunner(flags.kernel ? { options: { kernel: flags.kernel } } : {});
   let last = 0;
   try {
-    for (const st of iterateScenario(text)) {
+    for (const st of iterateScenario(await readInput(io, file, 'graph'))) {
       if (flags.step !== undefined && st.step > flags.step) break;
       runner.exec(st);
       last = st.step;

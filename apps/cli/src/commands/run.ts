@@ -17,7 +17,6 @@ export interface RunFlags {
 const FLUSH_AT = 1 << 16;
 
 export async function runCommand(io: Io, file: string, flags: RunFlags): Promise<number> {
-  const text = await readInput(io, file, 'run');
   const out = colorsFor(io, 'stdout', flags.json);
   const err = colorsFor(io, 'stderr', flags.json);
   const progress = new Progress(io);
@@ -36,6 +35,7 @@ export async function runCommand(io: Io, file: string, flags: RunFlags): Promise
     if (buffer.length >= FLUSH_AT) flush();
   };
   try {
+    const text = await readInput(io, file, 'run');
     const steps = runScenario(text, {
       check: flags.check,
       trace: flags.trace,
