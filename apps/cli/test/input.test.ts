@@ -72,6 +72,7 @@ describe('input larger than 64 MiB', () => {
     ['run /dev/zero', ['run', '/dev/zero'], undefined, '/dev/zero'],
     ['graph /dev/zero', ['graph', '/dev/zero'], undefined, '/dev/zero'],
     ['verify /dev/zero', ['verify', '/dev/zero'], undefined, '/dev/zero'],
+    ['maps /dev/zero', ['maps', '/dev/zero'], undefined, '/dev/zero'],
     ['run - < /dev/zero', ['run', '-'], '/dev/zero', '<stdin>'],
   ])('rmaplab %s stops in bounded memory', (_, args, stdinFile, name) => {
     const r = bounded(args, stdinFile);
