@@ -84,9 +84,10 @@ async function cliRun(text: string): Promise<void> {
   const io: Io = {
     stdout: () => {},
     stderr: (t) => process.stderr.write(t),
-    readStdin: async () => text,
-    readFile: () => text,
+    read: async () => Buffer.from(text),
+    isFifo: () => false,
     env: {},
+    stdinIsTTY: false,
     stdoutIsTTY: false,
     stderrIsTTY: false,
     now: () => performance.now(),

@@ -57,5 +57,7 @@ export function renderStep(r: StepResult, c: Colors, trace: boolean): string {
   if (trace) for (const e of r.events) out.push(INDENT + renderEvent(e, c));
   if (r.observation) out.push(indent(formatObservation(r.observation)));
   if (r.report) out.push(indent(renderReport(r.report, c)));
+  if (r.overridden)
+    out.push(c.dim(`${INDENT}ignored: an option on the command line (--set, --kernel) sets this`));
   return `${out.join('\n')}\n`;
 }

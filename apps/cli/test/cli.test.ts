@@ -1,5 +1,3 @@
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { version } from '../src/cli.js';
 import { rmaplab } from './helpers.js';
@@ -100,12 +98,38 @@ describe('usage', () => {
     [['run', 'a', 'b'], 'rmaplab run: error: unexpected argument "b" (see rmaplab run --help)'],
     [
       ['run', '-', '--kernel', '4.21'],
-      'rmaplab run: error: --kernel: there is no Linux 4.21; the nearest the model can represent: 4.20, 5.0 (see rmaplab run --help)',
+      'rmaplab run: error: --kernel 4.21: there is no Linux 4.21; the nearest the model can represent: 4.20, 5.0 (see rmaplab run --help)',
     ],
     [
       ['run', '-', '--frobnicate'],
-      "rmaplab run: error: Unknown option '--frobnicate' (see rmaplab run --help)",
+      'rmaplab run: error: unknown option "--frobnicate" (see rmaplab run --help)',
     ],
+    [
+      ['run', '-', '--jsn'],
+      'rmaplab run: error: unknown option "--jsn"; did you mean --json? (see rmaplab run --help)',
+    ],
+    [
+      ['run', '-', '-j'],
+      'rmaplab run: error: unknown option "-j"; did you mean --json? (see rmaplab run --help)',
+    ],
+    [
+      ['run', '-', '--Trace'],
+      'rmaplab run: error: unknown option "--Trace"; did you mean --trace? (see rmaplab run --help)',
+    ],
+    [
+      ['graph', '-', '--json'],
+      'rmaplab graph: error: unknown option "--json" (it is an option of rmaplab run, rmaplab verify and rmaplab rules) (see rmaplab graph --help)',
+    ],
+    [['run', '-', '--kernel'], 'rmaplab run: error: --kernel needs a value (see rmaplab run --help)'],
+    [['run', '-', '--json=yes'], 'rmaplab run: error: --json takes no value (see rmaplab run --help)'],
+    [
+      ['--jsno'],
+      'rmaplab: error: unknown option "--jsno" (options of a command come after it) (see rmaplab --help)',
+    ],
+    [['--hepl'], 'rmaplab: error: unknown option "--hepl"; did you mean --help? (see rmaplab --help)'],
+    [['rn', '-'], 'rmaplab: error: unknown command "rn"; did you mean run? (see rmaplab --help)'],
+    [['verfy'], 'rmaplab: error: unknown command "verfy"; did you mean verify? (see rmaplab --help)'],
+    [['help', 'grph'], 'rmaplab: error: unknown command "grph"; did you mean graph? (see rmaplab --help)'],
     [
       ['run', 'no/such/file.rmap'],
       'rmaplab run: error: cannot read no/such/file.rmap: no such file (see rmaplab run --help)',
@@ -145,6 +169,16 @@ describe('usage', () => {
   it('--help and --version', async () => {
     expect((await rmaplab(['--help'])).stdout).toMatch(/Commands:\n {2}run FILE/);
     expect((await rmaplab(['help', 'graph'])).stdout).toMatch(/^Usage: rmaplab graph/);
+    for (const args of [
+      ['--help', 'run'],
+      ['-h', 'run'],
+      ['run', '--help'],
+      ['run', '-', '--json', '-h'],
+    ]) {
+      const r = await rmaplab(args);
+      expect(r.status, args.join(' ')).toBe(0);
+      expect(r.stdout, args.join(' ')).toMatch(/^Usage: rmaplab run FILE/);
+    }
     const v = await rmaplab(['--version']);
     expect(v.stdout).toBe(`rmaplab ${version()}\n`);
     expect(version()).toMatch(/^\d+\.\d+\.\d+/);
@@ -153,14 +187,33 @@ describe('usage', () => {
 
 describe('colour', () => {
   const ESC = '\x1b[';
-  it('on a terminal only, and never with NO_COLOR or --json', async () => {
-    expect((await rmaplab(['run', '-'], { stdin: SMALL, tty: true })).stdout).toContain(ESC);
-    expect((await rmaplab(['run', '-'], { stdin: SMALL })).stdout).not.toContain(ESC);
-    expect(
-      (await rmaplab(['run', '-'], { stdin: SMALL, tty: true, env: { NO_COLOR: '1' } })).stdout,
-    ).not.toContain(ESC);
+  const coloured = async (tty: boolean, env: Record<string, string> = {}) =>
+    (await rmaplab(['run', '-'], { stdin: SMALL, tty, env })).stdout.includes(ESC);
+
+  it('on a terminal only, and never with a non-empty NO_COLOR or --json', async () => {
+    expect(await coloured(true)).toBe(true);
+    expect(await coloured(false)).toBe(false);
+    expect(await coloured(true, { NO_COLOR: '1' })).toBe(false);
+    expect(await coloured(true, { TERM: 'dumb' })).toBe(false);
+    // no-color.org: only a non-empty value disables colour.
+    expect(await coloured(true, { NO_COLOR: '' })).toBe(true);
     const json = await rmaplab(['run', '-', '--json', '--trace'], { stdin: SMALL, tty: true });
     expect(json.stdout + json.stderr).not.toContain(ESC);
+  });
+
+  it('FORCE_COLOR forces it on (over NO_COLOR and TERM=dumb), 0 or false forces it off; --json stays plain', async () => {
+    for (const v of ['', '1', '3', 'true']) {
+      expect(await coloured(false, { FORCE_COLOR: v }), `FORCE_COLOR=${v}`).toBe(true);
+      expect(await coloured(false, { FORCE_COLOR: v, NO_COLOR: '1', TERM: 'dumb' })).toBe(true);
+    }
+    for (const v of ['0', 'false']) expect(await coloured(true, { FORCE_COLOR: v })).toBe(false);
+    const json = await rmaplab(['run', '-', '--json', '--trace'], {
+      stdin: SMALL,
+      env: { FORCE_COLOR: '1' },
+    });
+    expect(json.stdout + json.stderr).not.toContain(ESC);
+    // Errors on stderr follow the same rule.
+    expect((await rmaplab(['frob'], { env: { FORCE_COLOR: '1' } })).stderr).toContain(ESC);
   });
 });
 
@@ -199,27 +252,5 @@ describe('rmaplab graph', () => {
     const r = await rmaplab(['graph', '-'], { stdin: BROKEN });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^<stdin>:8:15: error: /);
-  });
-});
-
-describe('the built binary', () => {
-  const bin = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
-  const run = (args: string[], input?: string) =>
-    spawnSync(process.execPath, ['--import', 'tsx', bin, ...args], {
-      input,
-      encoding: 'utf8',
-      env: { ...process.env, NO_COLOR: '1' },
-    });
-
-  it('reads standard input for -, and exits with the status main returned', () => {
-    const ok = run(['run', '-', '--json'], SMALL);
-    expect(ok.status).toBe(0);
-    expect(ok.stdout.trimEnd().split('\n')).toHaveLength(2);
-    const bad = run(['run', '-'], BROKEN);
-    expect(bad.status).toBe(1);
-    expect(bad.stderr).toBe(
-      '<stdin>:8:15: error: page 9 is outside region heap (4 pages) (expected pages 0..3)\n',
-    );
-    expect(run(['run']).status).toBe(2);
   });
 });

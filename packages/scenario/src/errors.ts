@@ -56,7 +56,22 @@ export class ScenarioError extends Error {
   }
 }
 
-/** Quote source text for a message: JSON string syntax, so control characters stay visible. */
+/**
+ * Most characters of source text a message quotes: an error stays one readable line even when the
+ * offending word is a megabyte long (the column says where it starts).
+ */
+export const MAX_QUOTED = 64;
+
+/**
+ * Quote source text for a message: JSON string syntax, so control characters stay visible; text
+ * longer than MAX_QUOTED is cut there (never inside a surrogate pair) and ends in `…`.
+ */
 export function quote(text: string): string {
-  return JSON.stringify(text);
+  if (text.length <= MAX_QUOTED) return JSON.stringify(text);
+  const cut = isLowSurrogate(text.charCodeAt(MAX_QUOTED)) ? MAX_QUOTED - 1 : MAX_QUOTED;
+  return `${JSON.stringify(text.slice(0, cut)).slice(0, -1)}…"`;
+}
+
+function isLowSurrogate(c: number): boolean {
+  return c >= 0xdc00 && c <= 0xdfff;
 }

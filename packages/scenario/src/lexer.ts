@@ -15,11 +15,70 @@ export interface WordBounds {
   end: number[];
 }
 
+/**
+ * The longest name (process, region, file, value) a scenario may use. Names are not a kernel
+ * concept; the limit is the kernel-check helper's (packages/verify/kernel-check/rmaplab-kcheck.c
+ * keeps every name in a `char [MAXNAME]` of 64 bytes, NUL included), so a scenario `run` accepts is
+ * one `verify` can run on the kernel too.
+ */
+export const MAX_NAME_LENGTH = 63;
+
+/**
+ * The most scenario text rmaplab reads (64 MiB of UTF-8): generous for any hand-written or
+ * generated scenario, small enough that reading /dev/zero stops with an error instead of filling
+ * the memory.
+ */
+export const MAX_SCENARIO_BYTES = 64 * 1024 * 1024;
+
 const SPACE = 32;
 const TAB = 9;
-// A carriage return counts as space, so CRLF files read the same.
+// Line ends never reach a line (sourceLines cuts there); a CR in a line handed to parseLine directly
+// is a blank, so a line cut at LF alone still reads the same.
 const CR = 13;
+const LF = 10;
 const HASH = 35;
+const BOM = 0xfeff;
+
+/**
+ * The lines of a source text, one at a time: LF, CR and CRLF each end a line (so Unix, Windows and
+ * old Mac files read alike, with the same line numbers); a leading byte-order mark is dropped. A
+ * long text never exists as an array of lines.
+ */
+export class LineCursor {
+  private readonly src: string;
+  private at = 0;
+  // The next LF and the next CR at or after `at`, each searched for again only once passed: a file
+  // without CRs costs one search for them.
+  private lf = -1;
+  private cr = -1;
+
+  constructor(text: string) {
+    this.src = text.charCodeAt(0) === BOM ? text.slice(1) : text;
+  }
+
+  /** The next line, without its line end; undefined after the last (a text ending in LF ends with ''). */
+  next(): string | undefined {
+    const { src, at } = this;
+    const n = src.length;
+    if (at > n) return undefined;
+    if (this.lf < at) this.lf = indexOr(src, '\n', at, n);
+    if (this.cr < at) this.cr = indexOr(src, '\r', at, n);
+    const end = Math.min(this.lf, this.cr);
+    this.at = end === this.cr && src.charCodeAt(end + 1) === LF ? end + 2 : end + 1;
+    return src.slice(at, end);
+  }
+}
+
+function indexOr(src: string, c: string, from: number, none: number): number {
+  const i = src.indexOf(c, from);
+  return i < 0 ? none : i;
+}
+
+/** Every line of a source text (see LineCursor). */
+export function* sourceLines(text: string): Generator<string, void, undefined> {
+  const lines = new LineCursor(text);
+  for (let l = lines.next(); l !== undefined; l = lines.next()) yield l;
+}
 
 function isSpace(c: number): boolean {
   return c === SPACE || c === TAB || c === CR;

@@ -22,7 +22,7 @@ import {
   type TtuFlagName,
 } from './ast.js';
 import { quote, ScenarioError, type ScenarioErrorKind } from './errors.js';
-import { scanWords, type WordBounds } from './lexer.js';
+import { LineCursor, MAX_NAME_LENGTH, scanWords, type WordBounds } from './lexer.js';
 
 /** Statements written without a `P:` prefix. */
 export const GLOBAL_STATEMENTS = ['spawn', 'set', 'ksm', 'observe'] as const;
@@ -315,10 +315,20 @@ class LineParser {
 
   // --- values ----------------------------------------------------------------------------------
 
-  /** Checks that the text from `start` to `end` is a name. */
+  /** Checks that the text from `start` to `end` is a name, at most MAX_NAME_LENGTH long. */
   private checkName(start: number, end: number, arg: Arg): void {
-    if (isNameAt(this.src, start, end)) return;
+    const valid = isNameAt(this.src, start, end);
+    if (valid && end - start <= MAX_NAME_LENGTH) return;
     const text = this.src.slice(start, end);
+    if (valid)
+      this.fail(
+        'limit',
+        start,
+        end,
+        `bad ${arg.label}: ${text.length} characters is longer than a name may be`,
+        `a name of at most ${MAX_NAME_LENGTH} characters`,
+        text,
+      );
     let why: string;
     if (text === '') why = 'empty name';
     else if (!/[A-Za-z]/.test(text[0])) why = 'a name must start with a letter';
@@ -930,29 +940,20 @@ export function parseLine(text: string, line: number, step: number): Statement |
   return new LineParser(text, line, lineWords).parse(step);
 }
 
-/** Split a source text into lines: `\n` or `\r\n` ends a line; a leading byte-order mark is dropped. */
-export function splitLines(text: string): string[] {
-  return text.replace(/^\uFEFF/, '').split('\n');
-}
-
 /**
  * Parse lazily, statement by statement: a runner can execute the statements before a bad line;
- * the ScenarioError is thrown when the iteration reaches that line. The lines are cut out of `text`
- * one at a time (the same lines as `splitLines`), so a long scenario never exists as an array of lines.
+ * the ScenarioError is thrown when the iteration reaches that line.
  */
 export function* iterateScenario(text: string): Generator<Statement, void, undefined> {
-  const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const lines = new LineCursor(text);
   let step = 0;
   let line = 0;
-  for (let at = 0; at <= src.length; ) {
-    let nl = src.indexOf('\n', at);
-    if (nl < 0) nl = src.length;
-    const st = parseLine(src.slice(at, nl), ++line, step + 1);
+  for (let src = lines.next(); src !== undefined; src = lines.next()) {
+    const st = parseLine(src, ++line, step + 1);
     if (st !== null) {
       step++;
       yield st;
     }
-    at = nl + 1;
   }
 }
 

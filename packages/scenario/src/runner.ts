@@ -90,6 +90,8 @@ export interface StepResult {
   observation?: Observation;
   /** For `walk`, `unmap`, `reclaim`, `referenced`, `migrate`, `mkclean`, `ksm`. */
   report?: OpReport;
+  /** For a `set` line that an override (RunnerOptions.overrides) replaced: it changed nothing. */
+  overridden?: true;
 }
 
 /** The events of every step when not tracing: nothing is ever added, so nothing is allocated per step. */
@@ -167,7 +169,8 @@ export class ScenarioRunner {
   private run(st: Statement, result: StepResult): void {
     switch (st.op) {
       case 'set':
-        this.set(st);
+        if (this.overridden.has(st.set.key)) result.overridden = true;
+        else this.apply(st.set, st.valueSpan);
         return;
       case 'spawn': {
         this.newProcName(st.proc, st.procSpan);
@@ -267,10 +270,6 @@ export class ScenarioRunner {
         return;
       }
     }
-  }
-
-  private set(st: StatementOf<'set'>): void {
-    if (!this.overridden.has(st.set.key)) this.apply(st.set, st.valueSpan);
   }
 
   /** Apply one option; `span` locates the `set` line it came from (none for an override). */

@@ -5,7 +5,8 @@
  * the model, and only emits statements the real kernel accepts and no process dies of: a page is
  * accessed only when it is mapped with enough protection and inside its file or shmem object, and
  * calls that fail on a hole (mprotect, mremap, mlock, madvise: ENOMEM/EFAULT) are only made on
- * ranges without holes.
+ * ranges without holes. The `set` lines a scenario relies on (`set kernel 6.12` for the advice 4.9
+ * does not have) come first, so it runs as generated under `rmaplab run`'s defaults too.
  */
 
 /** A small seeded generator (mulberry32): the same seed gives the same scenario. */
@@ -42,6 +43,12 @@ interface GenRegion {
   /** Protection per page, `pages.length` = the region's latest size. */
   pages: PageState[];
   locked: boolean;
+  /**
+   * A part of the region had its protection changed alone, so it may be several VMAs even where
+   * the protections agree again: whether split VMAs merge back depends on their anon_vmas (and
+   * on the kernel release), which this account does not follow.
+   */
+  split: boolean;
 }
 
 interface GenProc {
@@ -56,6 +63,8 @@ class World {
   nextProc = 0;
   nextRegion = 0;
   lines: string[] = [];
+  /** Advice only Linux 5.4 and later have (`pageout`, `cold`) was emitted: `set kernel 6.12` is needed. */
+  newAdvice = false;
 
   constructor(
     readonly rnd: () => number,
@@ -108,7 +117,14 @@ const mmap: Maker = (w) => {
   const name = `r${w.nextRegion++}`;
   const roll = w.rnd();
   const kind: GenRegion['kind'] = roll < 0.6 ? 'anon' : roll < 0.75 ? 'shmem' : 'file';
-  const r: GenRegion = { name, kind, shmemPages: pages, pages: Array(pages).fill('rw'), locked: false };
+  const r: GenRegion = {
+    name,
+    kind,
+    shmemPages: pages,
+    pages: Array(pages).fill('rw'),
+    locked: false,
+    split: false,
+  };
   if (kind === 'file') {
     r.file = `f${w.int(0, 2)}`;
     w.files.set(r.file, Math.max(w.files.get(r.file) ?? 0, pages));
@@ -191,13 +207,14 @@ const mprotect: Maker = (w) => {
   while (last - page < want && last + 1 < r.pages.length && r.pages[last + 1] !== 'unmapped') last++;
   const prot = w.pick(['none', 'r', 'rw'] as const);
   r.pages.fill(prot, page, last + 1);
+  if (page > 0 || last < r.pages.length - 1) r.split = true;
   w.emit(`${p.name}: mprotect ${r.name} ${page} ${last - page + 1} ${prot}`);
   return true;
 };
 
-/** mremap needs the whole region in one VMA: no hole, one protection. */
+/** mremap needs the whole region in one VMA: never split, no hole. */
 function oneVma(r: GenRegion): boolean {
-  return r.pages.every((s) => s === r.pages[0] && s !== 'unmapped');
+  return !r.split && r.pages.every((s) => s === r.pages[0] && s !== 'unmapped');
 }
 
 const mremap: Maker = (w) => {
@@ -238,6 +255,7 @@ const madvise: Maker = (w) => {
     ? w.pick(['mergeable', 'unmergeable'])
     : w.pick(['mergeable', 'mergeable', 'unmergeable', 'dontneed', 'pageout', 'cold']);
   if (advice === 'mergeable' && !w.opts.ksm) return false;
+  if (advice === 'pageout' || advice === 'cold') w.newAdvice = true;
   w.emit(`${p.name}: madvise ${r.name} ${advice}`);
   return true;
 };
@@ -304,5 +322,6 @@ export function generateScenario(seed: number, options: GenerateOptions = {}): s
     }
   }
   w.emit('observe');
+  if (w.newAdvice) w.lines.splice(1, 0, 'set kernel 6.12');
   return `${w.lines.join('\n')}\n`;
 }

@@ -25,6 +25,8 @@ export interface ModelOptions {
    * given, the scenario's own `set` lines are skipped (the kernel does not honour them either).
    */
   settings?: readonly SetValue[];
+  /** Options that win over both the scenario's `set` lines and `settings` (`rmaplab verify --set`). */
+  overrides?: readonly SetValue[];
   /** Run the invariant checker after every statement. */
   check?: boolean;
 }
@@ -36,7 +38,7 @@ export function isSimulatorOnly(st: Statement): boolean {
 
 /** Run the kernel-executable part of `statements` in the model. */
 export function runOnModel(statements: readonly Statement[], opts: ModelOptions = {}): ModelRun {
-  const runner = new ScenarioRunner({ check: opts.check ?? false });
+  const runner = new ScenarioRunner({ check: opts.check ?? false, overrides: opts.overrides ?? [] });
   for (const set of opts.settings ?? []) {
     // Through the runner's own `set`, so the option means what the scenario line would mean.
     const st = parseLine(formatStatement({ op: 'set', set }), 0, 0);

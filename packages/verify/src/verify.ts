@@ -2,9 +2,16 @@
  * `rmaplab verify`: one scenario run in the model and on the running kernel, every observation
  * compared (compare.ts), and whether both runs stopped at the same statement.
  */
-import { parseScenario, type Statement } from '@rmaplab/scenario';
+import { accessSync, constants, statSync } from 'node:fs';
+import { parseScenario, type SetValue, type Statement, sourceLines } from '@rmaplab/scenario';
 import { compareObservations, type Difference, formatDifference } from './compare.js';
-import { checkKernelAccess, type HelperOptions, type KernelRun, runOnKernel } from './kernel.js';
+import {
+  checkKernelAccess,
+  type HelperOptions,
+  type KernelRun,
+  KernelUnavailable,
+  runOnKernel,
+} from './kernel.js';
 import { isSimulatorOnly, type ModelRun, runOnModel } from './model.js';
 import { type KernelSettings, readKernelSettings, settingLines } from './settings.js';
 
@@ -15,6 +22,8 @@ export interface VerifyOptions extends HelperOptions {
   check?: boolean;
   /** The settings `auto` applies (default: read from this machine). */
   settings?: KernelSettings;
+  /** Model options that win over the scenario's `set` lines and over `auto` (`--set KEY=VALUE`). */
+  overrides?: readonly SetValue[];
 }
 
 /** A statement that verify did not run on either side, or ran on one side only. */
@@ -51,6 +60,27 @@ export interface VerifyReport {
   kernelNotes: string[];
   /** Every observation equal, and both sides ran to the end or stopped at the same statement. */
   equal: boolean;
+  /**
+   * Set when both sides refused the statement at this line: what comes after it was compared on
+   * neither side, so `equal` only covers the statements before it.
+   */
+  bothStoppedAt?: number;
+}
+
+/**
+ * The comparison could not be made, though this machine's kernel can be read: the temporary
+ * directory is unusable, the helper cannot start or refuses its input, or the scenario exceeds
+ * one of the helper's limits (processes, regions, files, address slots, region size, the wait for
+ * KSM). Neither "equal" nor "different": the CLI exits 3, as for KernelUnavailable.
+ */
+export class VerifySetupError extends Error {
+  constructor(
+    readonly reason: 'tmpdir' | 'helper' | 'limit',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'VerifySetupError';
+  }
 }
 
 /** `--strict` and the scenario has simulator-only statements: nothing was run. */
@@ -77,19 +107,97 @@ export function usesKsm(statements: readonly Statement[]): boolean {
   );
 }
 
+/** Throws VerifySetupError unless `dir` is a directory the helper can create its files in. */
+export function checkTmpdir(dir: string): void {
+  let isDir: boolean;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new VerifySetupError(
+      'tmpdir',
+      `the temporary directory ${dir} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}`,
+    );
+  }
+  if (!isDir) throw new VerifySetupError('tmpdir', `the temporary directory ${dir} is not a directory`);
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch {
+    throw new VerifySetupError('tmpdir', `the temporary directory ${dir} is not writable`);
+  }
+}
+
+/**
+ * The messages of the helper's own limits (rmaplab-kcheck.c: MAXPROC, MAXREG, MAXFILE, NSLOTS,
+ * SLOT_SIZE, --ksm-timeout): the kernel did not refuse anything, the helper gave up.
+ */
+const HELPER_LIMITS = [
+  /^too many (processes|regions|files)$/,
+  /^out of address slots/,
+  /^region too large/,
+  /^ksm: no fixed point after/,
+];
+
+/**
+ * A kernel-side stop that is not the kernel's answer to a statement: the helper stopped before
+ * the scenario (no line: its temporary directory, its address reservation, a signal), or at a
+ * limit of its own.
+ */
+function setupFailure(error: KernelRun['error']): VerifySetupError | undefined {
+  if (!error) return undefined;
+  if (error.line === undefined)
+    return new VerifySetupError('helper', `the kernel-check helper stopped: ${error.message}`);
+  if (HELPER_LIMITS.some((re) => re.test(error.message)))
+    return new VerifySetupError(
+      'limit',
+      `line ${error.line}: a limit of the kernel-check helper: ${error.message}`,
+    );
+  return undefined;
+}
+
+/**
+ * The text the helper reads: it splits lines at LF only and knows no byte-order mark, so the
+ * scenario's lines go to it LF-terminated (same line numbers, whatever the file's line ends).
+ */
+function helperText(text: string): string {
+  let out = '';
+  for (const line of sourceLines(text)) out += `${line}\n`;
+  return out;
+}
+
+/** The kernel run, with every way the helper can fail to make one turned into a VerifySetupError. */
+async function kernelRunOf(text: string, opts: HelperOptions): Promise<KernelRun> {
+  let run: KernelRun;
+  try {
+    run = await runOnKernel(helperText(text), opts);
+  } catch (e) {
+    if (e instanceof KernelUnavailable) throw e;
+    throw new VerifySetupError('helper', `the kernel-check helper failed: ${(e as Error).message}`);
+  }
+  const setup = setupFailure(run.error);
+  if (setup) throw setup;
+  return run;
+}
+
 /**
  * Verify one scenario. Throws ScenarioError for a scenario that does not parse,
- * KernelUnavailable when this machine cannot be read, VerifyRefused under `strict`.
+ * KernelUnavailable when this machine cannot be read, VerifySetupError when the comparison cannot
+ * be made on it, VerifyRefused under `strict`.
  */
 export async function verifyScenario(text: string, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const statements = parseScenario(text);
   const skipped = statements.filter(isSimulatorOnly).map(sourceText);
   if (opts.strict && skipped.length) throw new VerifyRefused(skipped);
   checkKernelAccess(usesKsm(statements));
+  if (opts.tmpdir !== undefined) checkTmpdir(opts.tmpdir);
   const settings = opts.kernelOptions === 'auto' ? (opts.settings ?? readKernelSettings()) : undefined;
-  const kernelRun = runOnKernel(text, opts);
+  const kernelRun = kernelRunOf(text, opts);
   // The model runs while the helper does (KSM scans on the kernel side take seconds).
-  const modelRun = runOnModel(statements, { settings: settings?.sets, check: opts.check });
+  const modelRun = runOnModel(statements, {
+    settings: settings?.sets,
+    check: opts.check,
+    overrides: opts.overrides ?? [],
+  });
   return compareRuns(statements, await kernelRun, modelRun, settings, skipped);
 }
 
@@ -129,6 +237,7 @@ export function compareRuns(
   report.equal =
     sameEnd(report) &&
     steps.every((s) => s.differences.length === 0 && s.missing !== 'kernel' && s.missing !== 'model');
+  if (report.kernelError && sameEnd(report)) report.bothStoppedAt = report.kernelError.line;
   return report;
 }
 
@@ -143,35 +252,42 @@ export interface FormatOptions {
   /** At most this many differences per observation (default 20; the rest are counted). */
   maxPerStep?: number;
   /** Wrap status words in colour. */
-  color?: {
-    green(s: string): string;
-    red(s: string): string;
-    yellow(s: string): string;
-    dim(s: string): string;
-  };
+  color?: ReportColors;
+  /** Print the settings `auto` applied (default true; a run of many seeds prints them once). */
+  settings?: boolean;
 }
 
-const plain = {
+export interface ReportColors {
+  green(s: string): string;
+  red(s: string): string;
+  yellow(s: string): string;
+  dim(s: string): string;
+}
+
+const plain: ReportColors = {
   green: (s: string) => s,
   red: (s: string) => s,
   yellow: (s: string) => s,
   dim: (s: string) => s,
 };
 
+/** The settings `--kernel-options auto` applies, where each comes from, and warnings (no final newline). */
+export function formatSettings(s: KernelSettings, c: ReportColors = plain): string {
+  const out = [`model options (--kernel-options auto, Linux ${s.release}): ${settingLines(s).join('; ')}`];
+  for (const n of s.notes) out.push(c.dim(`  ${n}`));
+  for (const w of s.warnings) out.push(c.yellow(`  warning: ${w}`));
+  return out.join('\n');
+}
+
 /** The report as the CLI prints it. */
 export function formatReport(r: VerifyReport, opts: FormatOptions = {}): string {
   const c = opts.color ?? plain;
   const max = opts.maxPerStep ?? 20;
   const out: string[] = [];
-  if (r.settings) {
-    out.push(
-      `model options (--kernel-options auto, Linux ${r.settings.release}): ${settingLines(r.settings).join('; ')}`,
-    );
-    for (const n of r.settings.notes) out.push(c.dim(`  ${n}`));
-    for (const w of r.settings.warnings) out.push(c.yellow(`  warning: ${w}`));
+  if (r.settings && opts.settings !== false) out.push(formatSettings(r.settings, c));
+  if (r.settings)
     for (const s of r.overridden)
       out.push(c.dim(`  line ${s.line}: \`${s.text}\` replaced by the kernel's settings`));
-  }
   for (const n of r.kernelNotes) out.push(c.dim(`kernel: ${n}`));
   for (const s of r.skipped) out.push(c.yellow(`skipped (simulator only): line ${s.line}: \`${s.text}\``));
   for (const s of r.steps) {
@@ -193,10 +309,14 @@ export function formatReport(r: VerifyReport, opts: FormatOptions = {}): string 
   if (r.modelError) out.push((sameEnd(r) ? c.yellow : c.red)(end('model', r.modelError)));
   const compared = r.steps.filter((s) => !s.missing);
   const equalSteps = compared.filter((s) => s.differences.length === 0).length;
-  out.push(
-    r.equal
-      ? c.green(`equal: ${equalSteps} of ${r.steps.length} observations match the kernel`)
-      : c.red(`different: ${equalSteps} of ${r.steps.length} observations match the kernel`),
-  );
+  const matched = `${equalSteps} of ${r.steps.length} observations match the kernel`;
+  if (!r.equal) out.push(c.red(`different: ${matched}`));
+  else if (r.bothStoppedAt !== undefined)
+    out.push(
+      c.yellow(
+        `stopped early: both sides refused line ${r.bothStoppedAt}, nothing after it was compared; ${matched}`,
+      ),
+    );
+  else out.push(c.green(`equal: ${matched}`));
   return `${out.join('\n')}\n`;
 }

@@ -1,6 +1,6 @@
 /** What the commands share: how a scenario failure is reported. */
 import { ScenarioError } from '@rmaplab/scenario';
-import { colorsFor, type Io } from '../io.js';
+import { colorsFor, type Io, OutputClosed, UsageError } from '../io.js';
 
 /** How FILE is named in messages (`-` is standard input). */
 export function displayName(file: string): string {
@@ -12,6 +12,8 @@ export function displayName(file: string): string {
  * else is a bug in rmaplab: one line too, and the stack only when RMAPLAB_DEBUG is set.
  */
 export function reportScenarioError(io: Io, e: unknown, file: string): number {
+  // Not the scenario's: main reports these (exit 2), or ends the command quietly.
+  if (e instanceof UsageError || e instanceof OutputClosed) throw e;
   const c = colorsFor(io, 'stderr');
   if (e instanceof ScenarioError) {
     io.stderr(`${c.red(e.format(file))}\n`);

@@ -1,12 +1,12 @@
 /** `rmaplab graph FILE`: the rmap structures after a step, as Graphviz dot, Mermaid or JSON. */
 
-import type { MmOptions } from '@rmaplab/mm';
 import {
   buildStateGraph,
   graphToDot,
   graphToMermaid,
   iterateScenario,
   ScenarioRunner,
+  type SetValue,
 } from '@rmaplab/scenario';
 import { type Io, readInput, UsageError } from '../io.js';
 import { displayName, reportScenarioError } from './common.js';
@@ -18,15 +18,15 @@ export interface GraphFlags {
   format: GraphFormat;
   /** Stop after this step; the whole scenario when absent. */
   step?: number;
-  kernel?: MmOptions['kernel'];
+  /** `--set` / `--kernel`: options that replace the scenario's own `set` lines for their keys. */
+  overrides: readonly SetValue[];
 }
 
 export async function graphCommand(io: Io, file: string, flags: GraphFlags): Promise<number> {
-  const text = await readInput(io, file, 'graph');
-  const runner = new ScenarioRunner(flags.kernel ? { options: { kernel: flags.kernel } } : {});
+  const runner = new ScenarioRunner({ overrides: flags.overrides });
   let last = 0;
   try {
-    for (const st of iterateScenario(text)) {
+    for (const st of iterateScenario(await readInput(io, file, 'graph'))) {
       if (flags.step !== undefined && st.step > flags.step) break;
       runner.exec(st);
       last = st.step;

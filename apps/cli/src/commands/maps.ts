@@ -1,12 +1,15 @@
 /**
  * `rmaplab maps PID|FILE`: a process's layout from /proc/PID/maps (show_map_vma() in
  * fs/proc/task_mmu.c prints one VMA a line) as a scenario of `mmap` statements, so a real layout
- * can be explored in the simulator.
+ * can be explored in the simulator. Every scenario it prints runs: a line the kernel could not
+ * have printed (an empty, backward or unaligned range, a field that does not parse) is an error
+ * at its FILE:LINE:COL instead.
  */
-import { MAX_REGION_PAGES } from '@rmaplab/scenario';
-import { type Io, readInput, UsageError } from '../io.js';
+import { MAX_NAME_LENGTH, MAX_REGION_PAGES, ScenarioError, sourceLines } from '@rmaplab/scenario';
+import { type Io, readInput } from '../io.js';
+import { displayName, reportScenarioError } from './common.js';
 
-const PAGE_SIZE = 4096;
+const PAGE_SIZE = 4096n;
 
 /** One line of /proc/PID/maps: `start-end perms offset dev inode [path]`. */
 export interface MapsEntry {
@@ -23,28 +26,94 @@ export interface MapsEntry {
   line: string;
 }
 
-const LINE = /^([0-9a-f]+)-([0-9a-f]+)\s+([r-][w-][x-][ps])\s+([0-9a-f]+)\s+(\S+)\s+(\d+)\s*(.*)$/i;
+/** Hex digits of an unsigned long (show_map_vma prints addresses and offsets with %lx). */
+const MAX_HEX_DIGITS = 16;
 
-/** Parse a maps file; a line that is not a maps line is an error naming its line number. */
-export function parseMaps(text: string, source: string): MapsEntry[] {
-  const out: MapsEntry[] = [];
-  text.split('\n').forEach((raw, i) => {
-    const line = raw.trimEnd();
-    if (!line) return;
-    const m = LINE.exec(line);
-    if (!m)
-      throw new UsageError(`${source}:${i + 1}: not a /proc/PID/maps line: ${JSON.stringify(line)}`, 'maps');
-    out.push({
-      start: BigInt(`0x${m[1]}`),
-      end: BigInt(`0x${m[2]}`),
-      perms: m[3],
-      offset: BigInt(`0x${m[4]}`),
-      dev: m[5],
-      inode: m[6],
-      path: m[7].trim(),
-      line,
+/** Reads the fields of one maps line left to right; a field that does not parse is an error at its column. */
+class MapsLine {
+  private at = 0;
+
+  constructor(
+    readonly text: string,
+    private readonly line: number,
+  ) {}
+
+  fail(at: number, message: string, found?: string): never {
+    throw new ScenarioError({
+      line: this.line,
+      column: at + 1,
+      endColumn: at + 1 + Math.max(1, found?.length ?? 1),
+      message,
+      ...(found !== undefined ? { found } : {}),
+      kind: 'syntax',
     });
-  });
+  }
+
+  /** The text matching `re` at the cursor (the cursor moves past it), or an error naming `what`. */
+  take(re: RegExp, what: string): { text: string; at: number } {
+    const m = new RegExp(`^(?:${re.source})`, re.flags).exec(this.text.slice(this.at));
+    const at = this.at;
+    if (!m) this.fail(at, `not a /proc/PID/maps line: expected ${what}`, this.text.slice(at).split(/\s/)[0]);
+    this.at += m[0].length;
+    return { text: m[0], at };
+  }
+
+  hex(what: string): { value: bigint; at: number } {
+    const { text, at } = this.take(/[0-9a-f]+/i, what);
+    if (text.length > MAX_HEX_DIGITS) this.fail(at, `${what} has more than 64 bits`, text);
+    return { value: BigInt(`0x${text}`), at };
+  }
+
+  blanks(): void {
+    this.take(/[ \t]+/, 'a blank between fields');
+  }
+
+  /** Everything after the cursor, without the blanks around it. */
+  rest(): string {
+    return this.text.slice(this.at).trim();
+  }
+}
+
+/** One maps line; throws a located ScenarioError when the kernel could not have printed it. */
+function parseMapsLine(text: string, lineNo: number): MapsEntry {
+  const p = new MapsLine(text, lineNo);
+  const start = p.hex('the start address (hexadecimal)');
+  p.take(/-/, '"-" between the start and end addresses');
+  const end = p.hex('the end address (hexadecimal)');
+  for (const a of [start, end])
+    if (a.value % PAGE_SIZE !== 0n)
+      p.fail(
+        a.at,
+        `address 0x${a.value.toString(16)} is not page-aligned (4096 bytes)`,
+        a.value.toString(16),
+      );
+  if (end.value <= start.value)
+    p.fail(
+      end.at,
+      `the end 0x${end.value.toString(16)} is not above the start 0x${start.value.toString(16)}: a VMA is never empty`,
+      end.value.toString(16),
+    );
+  p.blanks();
+  const perms = p.take(/[r-][w-][x-][ps]/, 'permissions such as r-xp').text;
+  p.blanks();
+  const offset = p.hex('the file offset (hexadecimal)').value;
+  p.blanks();
+  const dev = p.take(/[0-9a-f]+:[0-9a-f]+/i, 'the device MAJOR:MINOR').text;
+  p.blanks();
+  const inode = p.take(/\d+/, 'the inode number').text;
+  const path = p.rest();
+  if (path !== '') p.blanks();
+  return { start: start.value, end: end.value, perms, offset, dev, inode, path, line: text.trimEnd() };
+}
+
+/** Parse a maps file; a line that is not a maps line is a ScenarioError at its line and column. */
+export function parseMaps(text: string): MapsEntry[] {
+  const out: MapsEntry[] = [];
+  let lineNo = 0;
+  for (const raw of sourceLines(text)) {
+    lineNo++;
+    if (raw.trim() !== '') out.push(parseMapsLine(raw, lineNo));
+  }
   return out;
 }
 
@@ -64,10 +133,24 @@ function baseName(path: string): string {
   return scenarioName(p.split('/').pop() || p);
 }
 
-/** Make a name valid for the scenario language: `[A-Za-z][A-Za-z0-9_.-]*`. */
+/**
+ * Make a name valid for the scenario language: `[A-Za-z][A-Za-z0-9_.-]*`, at most
+ * MAX_NAME_LENGTH characters (a longer one keeps its start).
+ */
 export function scenarioName(raw: string): string {
   const s = raw.replace(/[^A-Za-z0-9_.-]/g, '_');
-  return /^[A-Za-z]/.test(s) ? s : `m${s}`;
+  return (/^[A-Za-z]/.test(s) ? s : `m${s}`).slice(0, MAX_NAME_LENGTH);
+}
+
+/** `base`, or `base-2`, `base-3`... whichever is not taken yet (cut so the suffix fits). */
+function uniqueName(base: string, taken: Set<string>): string {
+  let name = base;
+  for (let n = 2; taken.has(name); n++) {
+    const suffix = `-${n}`;
+    name = `${base.slice(0, MAX_NAME_LENGTH - suffix.length)}${suffix}`;
+  }
+  taken.add(name);
+  return name;
 }
 
 /**
@@ -96,16 +179,17 @@ export interface MapsOptions {
 export function mapsToScenario(entries: MapsEntry[], opts: MapsOptions): string {
   const { proc } = opts;
   const lines = [
-    `# The layout of ${opts.source}, as rmaplab maps printed it.`,
+    // A file name may hold a line end, which would end the comment.
+    `# The layout of ${opts.source.replace(/[\r\n]/g, '?')}, as rmaplab maps printed it.`,
     '# Every region is mapped at a fresh address from file offset 0 (the scenario language has no',
     '# fixed addresses or offsets); protections other than read/write follow as mprotect.',
     `spawn ${proc}`,
   ];
-  const used = new Map<string, number>();
+  const taken = new Set<string>();
   let regions = 0;
   for (const e of entries) {
     lines.push(`# ${e.line}`);
-    const pages = (e.end - e.start) / BigInt(PAGE_SIZE);
+    const pages = (e.end - e.start) / PAGE_SIZE;
     if (SPECIAL.test(e.path)) {
       lines.push('#   skipped: the kernel installs this mapping itself');
       continue;
@@ -114,10 +198,7 @@ export function mapsToScenario(entries: MapsEntry[], opts: MapsOptions): string 
       lines.push(`#   skipped: ${pages} pages is more than the ${MAX_REGION_PAGES} pages a region may have`);
       continue;
     }
-    const base = baseName(e.path);
-    const n = (used.get(base) ?? 0) + 1;
-    used.set(base, n);
-    const name = n === 1 ? base : `${base}-${n}`;
+    const name = uniqueName(baseName(e.path), taken);
     const backing = isFileBacked(e.path) ? `file:${baseName(e.path)}` : 'anon';
     const sharing = e.perms[3] === 's' ? 'shared' : 'private';
     lines.push(`${proc}: mmap ${name} ${pages} ${backing} ${sharing}`);
@@ -136,8 +217,13 @@ export interface MapsFlags {
 
 export async function mapsCommand(io: Io, target: string, flags: MapsFlags): Promise<number> {
   const path = /^\d+$/.test(target) ? `/proc/${target}/maps` : target;
-  const source = target === '-' ? '<stdin>' : path;
-  const text = await readInput(io, path, 'maps');
-  io.stdout(mapsToScenario(parseMaps(text, source), { source, proc: flags.name }));
+  const source = displayName(path);
+  let entries: MapsEntry[];
+  try {
+    entries = parseMaps(await readInput(io, path, 'maps'));
+  } catch (e) {
+    return reportScenarioError(io, e, source);
+  }
+  io.stdout(mapsToScenario(entries, { source, proc: flags.name }));
   return 0;
 }

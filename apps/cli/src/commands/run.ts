@@ -1,6 +1,5 @@
 /** `rmaplab run FILE`: run a scenario, printing each statement's result as it happens. */
-import type { MmOptions } from '@rmaplab/mm';
-import { observationJson, runScenario, type StepResult } from '@rmaplab/scenario';
+import { observationJson, runScenario, type SetValue, type StepResult } from '@rmaplab/scenario';
 import { colorsFor, type Io, readInput } from '../io.js';
 import { Progress } from '../progress.js';
 import { renderEvent, renderStep } from '../render.js';
@@ -10,14 +9,14 @@ export interface RunFlags {
   json: boolean;
   trace: boolean;
   check: boolean;
-  kernel?: MmOptions['kernel'];
+  /** `--set` / `--kernel`: options that replace the scenario's own `set` lines for their keys. */
+  overrides: readonly SetValue[];
 }
 
 /** Output is gathered into chunks: a million statements must not mean a million writes. */
 const FLUSH_AT = 1 << 16;
 
 export async function runCommand(io: Io, file: string, flags: RunFlags): Promise<number> {
-  const text = await readInput(io, file, 'run');
   const out = colorsFor(io, 'stdout', flags.json);
   const err = colorsFor(io, 'stderr', flags.json);
   const progress = new Progress(io);
@@ -36,10 +35,11 @@ export async function runCommand(io: Io, file: string, flags: RunFlags): Promise
     if (buffer.length >= FLUSH_AT) flush();
   };
   try {
+    const text = await readInput(io, file, 'run');
     const steps = runScenario(text, {
       check: flags.check,
       trace: flags.trace,
-      ...(flags.kernel ? { options: { kernel: flags.kernel } } : {}),
+      overrides: flags.overrides,
     });
     for (const r of steps) {
       emit(r);
