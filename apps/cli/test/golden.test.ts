@@ -3,8 +3,8 @@
  * `rmaplab run`) and NAME.jsonl (`--json`). Regenerate with UPDATE_GOLDEN=1 after checking the
  * difference is intended.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, rmaplab } from './helpers.js';
 
@@ -17,7 +17,10 @@ const names = readdirSync(EXAMPLES)
 
 function compare(file: string, actual: string): void {
   const path = join(GOLDEN, file);
-  if (process.env.UPDATE_GOLDEN) writeFileSync(path, actual);
+  if (process.env.UPDATE_GOLDEN) {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, actual);
+  }
   expect(existsSync(path), `${path} is missing: run with UPDATE_GOLDEN=1`).toBe(true);
   expect(actual).toBe(readFileSync(path, 'utf8'));
 }
@@ -46,5 +49,22 @@ describe('examples', () => {
     expect(lines.length).toBe(observes);
     for (const l of lines)
       expect(Object.keys(JSON.parse(l))).toEqual(expect.arrayContaining(['step', 'pages', 'absent']));
+  });
+});
+
+/**
+ * Every example under three points of the timeline, whatever release it names itself
+ * (`--set kernel=R` replaces its `set kernel` line): examples/golden/releases/R/NAME.txt holds the
+ * human output, then what went to stderr and the exit status (an example may use what a release
+ * does not have yet, e.g. MADV_PAGEOUT under 4.9).
+ */
+const RELEASES = ['4.9', '6.12', '6.18'];
+
+describe.each(RELEASES)('examples under Linux %s', (release) => {
+  it.each(names)('%s', async (name) => {
+    const r = await rmaplab(['run', `examples/${name}.rmap`, '--check', '--set', `kernel=${release}`]);
+    const tail = r.stderr ? `--- stderr\n${r.stderr}` : '';
+    compare(join('releases', release, `${name}.txt`), `${r.stdout}${tail}--- exit status ${r.status}\n`);
+    expect(r.status === 0 || /^examples\/\S+:\d+:\d+: error: /.test(r.stderr), r.stderr).toBe(true);
   });
 });
