@@ -1,10 +1,11 @@
 /**
- * `pnpm docs`: the API reference of every published library package, generated from the doc
- * comments of its `src/index.ts` into docs/api/ as Markdown (committed: it reads on GitHub, and
- * CI regenerates it and fails when the committed copy is stale). Any warning fails the run, a type
- * that an exported signature uses but the package does not export included: the few known ones are
- * listed, per package, as `intentionallyNotExported` in that package's typedoc.json, so each gap
- * in the public API stays visible and a new one fails `pnpm docs`.
+ * `pnpm run docs` (`run` is needed: `pnpm docs` is npm's own command): the API reference of every
+ * published library package, generated from the doc comments of its `src/index.ts` into docs/api/
+ * as Markdown (committed: it reads on GitHub, and CI regenerates it and fails when the committed
+ * copy is stale). Any warning fails the run, a type that an exported signature uses but the
+ * package does not export included: the few known ones are listed, per package, as
+ * `intentionallyNotExported` in that package's typedoc.json, so each gap in the public API stays
+ * visible and a new one fails `pnpm run docs`.
  */
 import { OptionDefaults } from 'typedoc';
 
