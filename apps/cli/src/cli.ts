@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { formatRelease, parseRelease, ReleaseError } from '@rmaplab/mm';
 import { demoCommand } from './commands/demo.js';
 import { GRAPH_FORMATS, type GraphFormat, graphCommand } from './commands/graph.js';
 import { mapsCommand } from './commands/maps.js';
@@ -159,10 +160,14 @@ function positionals(command: string, got: string[], names: string[]): string[] 
   return got;
 }
 
-function kernelFlag(command: string, v: unknown): '4.9' | '6.12' | undefined {
+function kernelFlag(command: string, v: unknown): string | undefined {
   if (v === undefined) return undefined;
-  if (v === '4.9' || v === '6.12') return v;
-  throw new UsageError(`--kernel must be 4.9 or 6.12, not ${JSON.stringify(v)}`, command);
+  try {
+    return formatRelease(parseRelease(String(v)));
+  } catch (e) {
+    if (!(e instanceof ReleaseError)) throw e;
+    throw new UsageError(`--kernel: ${e.message}`, command);
+  }
 }
 
 function stepFlag(v: unknown): number | undefined {

@@ -99,8 +99,8 @@ describe('usage', () => {
     [['run'], 'rmaplab run: error: missing FILE (see rmaplab run --help)'],
     [['run', 'a', 'b'], 'rmaplab run: error: unexpected argument "b" (see rmaplab run --help)'],
     [
-      ['run', '-', '--kernel', '5.0'],
-      'rmaplab run: error: --kernel must be 4.9 or 6.12, not "5.0" (see rmaplab run --help)',
+      ['run', '-', '--kernel', '4.21'],
+      'rmaplab run: error: --kernel: there is no Linux 4.21; the nearest the model can represent: 4.20, 5.0 (see rmaplab run --help)',
     ],
     [
       ['run', '-', '--frobnicate'],

@@ -15,7 +15,7 @@ import { WalkPanel } from './components/WalkPanel';
 import { EXAMPLES, STARTER } from './model/examples';
 import { replayLocks } from './model/locks';
 import { initialScenario, saveStored, scenarioFromHash, scenarioHash } from './model/persist';
-import { kernelOf, runSession, type Session, withKernel } from './model/session';
+import { kernelChoices, kernelOf, runSession, type Session, withKernel } from './model/session';
 import { WALK_OPS, walkStateAt } from './model/walk';
 
 type Tab = 'walk' | 'locks' | 'observation' | 'output';
@@ -230,10 +230,13 @@ export function App() {
           <select
             data-testid="kernel"
             value={kernelOf(text)}
-            onChange={(e) => setText(withKernel(text, e.target.value as '4.9' | '6.12'))}
+            onChange={(e) => setText(withKernel(text, e.target.value))}
           >
-            <option value="4.9">4.9</option>
-            <option value="6.12">6.12</option>
+            {kernelChoices(kernelOf(text)).map((k) => (
+              <option key={k} value={k}>
+                {k}
+              </option>
+            ))}
           </select>
         </label>
         <button type="button" onClick={() => fileInput.current?.click()}>

@@ -212,7 +212,7 @@ function checkSwap(sys: MmSystem, swapPtes: Map<number, number>): void {
 }
 
 function checkAnonVmas(sys: MmSystem, liveVmas: Set<VmArea>, ext: ExternalRefs): void {
-  const is612 = sys.options.kernel === '6.12';
+  const counters = sys.rules['anon-vma-reuse-counters'];
   const children = new Map<AnonVma, number>();
   const active = new Map<AnonVma, number>();
   const rootPins = new Map<AnonVma, number>();
@@ -232,7 +232,7 @@ function checkAnonVmas(sys: MmSystem, liveVmas: Set<VmArea>, ext: ExternalRefs):
   for (const av of sys.anonVmas) {
     const c = children.get(av) ?? 0;
     const a = active.get(av) ?? 0;
-    if (is612) {
+    if (counters) {
       if (av.numChildren !== c || av.numActiveVmas !== a)
         fail(
           'anon_vma counters',

@@ -237,16 +237,6 @@ function unstableKey(item: KsmRmapItem): number {
   return item.oldchecksum - 1;
 }
 
-/** The kernel under whose rules KSM runs: 6.12 has chains/dups and the checksum gate first. */
-function is612(sys: MmSystem): boolean {
-  return sys.options.kernel === '6.12';
-}
-
-/** ksm_max_page_sharing: 4.9 has none (review §9); 6.12 takes the option (default 256 there). */
-function maxPageSharing(sys: MmSystem): number {
-  return is612(sys) ? sys.options.ksmMaxSharing : Number.POSITIVE_INFINITY;
-}
-
 /**
  * follow_page(vma, addr, FOLL_GET) — mm/gup.c: the normal page a present PTE maps (a reference
  * taken), or -1 for none, a swap or migration entry, or the zero page (vm_normal_page() is NULL).
@@ -581,7 +571,7 @@ function tryToMergeTwoPages(
 
 /** __is_page_sharing_candidate() — mm/ksm.c (6.12): the dup has mappers and room for `offset` + 1 more. */
 function isPageSharingCandidate(sys: MmSystem, node: KsmStableNode, offset = 0): boolean {
-  return node.rmapHlistLen > 0 && node.rmapHlistLen + offset < maxPageSharing(sys);
+  return node.rmapHlistLen > 0 && node.rmapHlistLen + offset < sys.options.ksmMaxSharing;
 }
 
 /** A stable-tree entry resolved to one KSM page: the dup to use and its page (a reference held). */
@@ -649,7 +639,7 @@ function stableTreeSearch(sys: MmSystem, page: number): number {
     const found = stableNodeChain(sys, node);
     if (!found) continue; // a stale node went: search again
     putPage(sys, found.page);
-    if (is612(sys) && !isPageSharingCandidate(sys, found.dup)) return -1;
+    if (sys.rules['ksm-max-page-sharing'] && !isPageSharingCandidate(sys, found.dup)) return -1;
     const tree = getKsmPage(sys, found.dup, true);
     if (tree < 0) continue;
     unlockPage(sys, tree);
@@ -675,7 +665,7 @@ function stableTreeInsert(sys: MmSystem, kpage: number): KsmStableNode | null {
     existing = k.stableTree.get(content);
     break;
   }
-  if (existing && !is612(sys)) return null;
+  if (existing && !sys.rules['ksm-max-page-sharing']) return null;
   const node = new KsmStableNode(sys.nextId(), kpage, content);
   if (!existing) k.stableTree.set(content, node);
   else {
@@ -776,7 +766,7 @@ function cmpAndMergePage(sys: MmSystem, page: number, item: KsmRmapItem): void {
   const node = pageStableNode(mem, page);
   if (node) {
     if (item.head === node) return;
-  } else if (is612(sys)) {
+  } else if (sys.rules['ksm-checksum-first']) {
     removeRmapItemFromTree(sys, item);
     if (!checksumStable(sys, item, page)) return;
   }
@@ -791,7 +781,7 @@ function cmpAndMergePage(sys: MmSystem, page: number, item: KsmRmapItem): void {
     putPage(sys, kpage);
     return;
   }
-  if (!is612(sys) && !checksumStable(sys, item, page)) return;
+  if (!sys.rules['ksm-checksum-first'] && !checksumStable(sys, item, page)) return;
   const out = { treePage: -1 };
   const treeItem = unstableTreeSearchInsert(sys, item, page, out);
   if (!treeItem) return;

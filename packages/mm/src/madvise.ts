@@ -112,8 +112,11 @@ function checkMadviseVma(vma: VmArea, advice: MadviseAdvice): void {
  */
 export function doMadvise(sys: MmSystem, mm: Mm, start: number, len: number, advice: MadviseAdvice): void {
   const lru = advice === 'cold' || advice === 'pageout';
-  if (lru && sys.options.kernel === '4.9')
-    throw new KernelError('EINVAL', `MADV_${advice.toUpperCase()} does not exist in Linux 4.9`);
+  if (lru && !sys.rules['madvise-cold-pageout'])
+    throw new KernelError(
+      'EINVAL',
+      `MADV_${advice.toUpperCase()} does not exist in Linux ${sys.options.kernel} (it came in 5.4)`,
+    );
   const range = userRange(start, len, 'madvise');
   if (!range) return;
   const { end } = range;

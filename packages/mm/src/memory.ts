@@ -237,7 +237,7 @@ function doReadFault(sys: MmSystem, mm: Mm, vma: VmArea, addr: number): void {
   if (pfn < 0) throw new KernelError('SIGBUS', 'read beyond the end of the file');
   // 6.x filemap_fault() drops mmap_lock for the read and answers VM_FAULT_RETRY: the retried fault
   // finds the read-around window resident and fault-around maps it. 4.9 maps the page directly.
-  if (major && sys.options.kernel === '6.12' && sys.options.faultAround > 1) {
+  if (major && sys.rules['filemap-fault-retry'] && sys.options.faultAround > 1) {
     doFaultAround(sys, mm, vma, addr);
     if (readPte(mm, addr).bits !== 0) return;
   }
@@ -435,7 +435,7 @@ export function munlockVmaPage(sys: MmSystem, pfn: number): void {
   clearPageMlock(sys, pfn);
   // 4.9 skips the walk when one PTE is left ("that's our mapping"), even if it is another locked
   // VMA's; 6.12 counts locked mappings (mlock_count), so any locked mapper keeps the page mlocked.
-  const others = sys.options.kernel === '6.12' ? mem.mapcount[pfn] >= 0 : mem.mapcount[pfn] > 0;
+  const others = sys.rules['mlock-count'] ? mem.mapcount[pfn] >= 0 : mem.mapcount[pfn] > 0;
   if (others && sys.tryToMunlock) sys.tryToMunlock(pfn);
   if (sys.tracing)
     sys.trace(

@@ -25,7 +25,7 @@ import { type AnonVma, AnonVmaChain, type VmArea } from './types.js';
 /** anon_vma_alloc() — mm/rmap.c: refcount 1; 4.x degree 1, 6.x both counters 0. */
 export function anonVmaAlloc(sys: MmSystem): AnonVma {
   const av = sys.newAnonVma();
-  if (sys.options.kernel === '6.12') av.degree = 0;
+  if (sys.rules['anon-vma-reuse-counters']) av.degree = 0;
   if (sys.tracing) sys.trace('anon_vma_alloc', `new ${av.name}`, { anonVma: av.id });
   return av;
 }
@@ -140,13 +140,13 @@ export function anonVmaPrepare(sys: MmSystem, vma: VmArea): void {
     if (sys.tracing) sys.trace('find_mergeable_anon_vma', `${vma.name} reuses ${av.name} of a neighbour`);
   } else {
     av = anonVmaAlloc(sys);
-    if (sys.options.kernel === '6.12') av.numChildren++;
+    if (sys.rules['anon-vma-reuse-counters']) av.numChildren++;
   }
   anonVmaLockWrite(sys, av);
   mm.pageTableLock.lock(sys.current);
   vma.anonVma = av;
   anonVmaChainLink(sys, vma, av);
-  if (sys.options.kernel === '6.12') av.numActiveVmas++;
+  if (sys.rules['anon-vma-reuse-counters']) av.numActiveVmas++;
   else av.degree++;
   mm.pageTableLock.unlock(sys.current);
   anonVmaUnlockWrite(sys, av);
@@ -161,13 +161,13 @@ export function anonVmaPrepare(sys: MmSystem, vma: VmArea): void {
  */
 export function anonVmaClone(sys: MmSystem, dst: VmArea, src: VmArea): void {
   let root: AnonVma | null = null;
-  const is612 = sys.options.kernel === '6.12';
+  const counters = sys.rules['anon-vma-reuse-counters'];
   for (let i = src.anonVmaChain.length - 1; i >= 0; i--) {
     const av = src.anonVmaChain[i].anonVma;
     root = lockAnonVmaRoot(sys, root, av);
     anonVmaChainLink(sys, dst, av);
     if (!dst.anonVma) {
-      const reusable = is612
+      const reusable = counters
         ? src.anonVma !== null && av.numChildren < 2 && av.numActiveVmas === 0
         : av !== src.anonVma && av.degree < 2;
       if (reusable) {
@@ -178,7 +178,7 @@ export function anonVmaClone(sys: MmSystem, dst: VmArea, src: VmArea): void {
     }
   }
   if (dst.anonVma) {
-    if (is612) dst.anonVma.numActiveVmas++;
+    if (counters) dst.anonVma.numActiveVmas++;
     else dst.anonVma.degree++;
   }
   unlockAnonVmaRoot(sys, root);
@@ -194,14 +194,14 @@ export function anonVmaFork(sys: MmSystem, vma: VmArea, pvma: VmArea): void {
   anonVmaClone(sys, vma, pvma);
   if (vma.anonVma) return;
   const av = anonVmaAlloc(sys);
-  if (sys.options.kernel === '6.12') av.numActiveVmas++;
+  if (sys.rules['anon-vma-reuse-counters']) av.numActiveVmas++;
   av.root = pvma.anonVma.root;
   av.parent = pvma.anonVma;
   getAnonVma(av.root);
   vma.anonVma = av;
   anonVmaLockWrite(sys, av);
   anonVmaChainLink(sys, vma, av);
-  if (sys.options.kernel === '6.12') av.parent.numChildren++;
+  if (sys.rules['anon-vma-reuse-counters']) av.parent.numChildren++;
   else av.parent.degree++;
   anonVmaUnlockWrite(sys, av);
   if (sys.tracing)
@@ -221,20 +221,20 @@ export function anonVmaFork(sys: MmSystem, vma: VmArea, pvma: VmArea): void {
  */
 export function unlinkAnonVmas(sys: MmSystem, vma: VmArea): void {
   let root: AnonVma | null = null;
-  const is612 = sys.options.kernel === '6.12';
+  const counters = sys.rules['anon-vma-reuse-counters'];
   const emptied: AnonVmaChain[] = [];
   for (const avc of vma.anonVmaChain) {
     const av = avc.anonVma;
     root = lockAnonVmaRoot(sys, root, av);
     anonVmaIntervalTreeRemove(avc, av.rbRoot);
     if (av.rbRoot.size === 0) {
-      if (is612) av.parent.numChildren--;
+      if (counters) av.parent.numChildren--;
       else av.parent.degree--;
       emptied.push(avc);
     }
   }
   if (vma.anonVma) {
-    if (is612) vma.anonVma.numActiveVmas--;
+    if (counters) vma.anonVma.numActiveVmas--;
     else vma.anonVma.degree--;
   }
   unlockAnonVmaRoot(sys, root);
@@ -247,7 +247,7 @@ export function unlinkAnonVmas(sys: MmSystem, vma: VmArea): void {
       },
     );
   vma.anonVmaChain = [];
-  if (is612) vma.anonVma = null;
+  if (sys.rules['unlink-anon-vmas-clears-pointer']) vma.anonVma = null;
   for (const avc of emptied) putAnonVma(sys, avc.anonVma);
 }
 

@@ -30,7 +30,7 @@ export function addToSwap(sys: MmSystem, pfn: number): boolean {
   if (entry === 0) return false;
   addToSwapCache(sys, pfn, entry);
   sys.swap.data.set(entry, sys.mem.content[pfn]);
-  if (sys.options.kernel === '6.12') sys.mem.flags[pfn] |= 1 << PG_dirty;
+  if (sys.rules['add-to-swap-dirty']) sys.mem.flags[pfn] |= 1 << PG_dirty;
   if (sys.tracing) sys.trace('add_to_swap', `pfn ${pfn} → swap entry ${entry}`, { pfn });
   return true;
 }

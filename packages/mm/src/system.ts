@@ -1,32 +1,24 @@
 import { IntervalTree } from '@rmaplab/interval-tree';
-import {
-  type LockEvent,
-  LockSystem,
-  RMAP_LOCK_ORDER_4_9,
-  RMAP_LOCK_ORDER_6_12,
-  RwSemaphore,
-  SpinLock,
-  type Task,
-} from '@rmaplab/locks';
+import { type LockEvent, LockSystem, RwSemaphore, SpinLock, type Task } from '@rmaplab/locks';
 import { PhysMem } from './page.js';
 import { PageTable } from './pgtable.js';
+import { formatRelease, parseRelease, type Release } from './release.js';
+import { lockOrderFor, type RuleSet, rulesFor } from './rules.js';
 import { SwapInfo } from './swapfile.js';
 import type { TraceEvent, TraceRefs, TraceSink } from './trace.js';
 import { AddressSpace, AnonVma, type AnonVmaChain, File, Mm, type VmArea } from './types.js';
 
-/** Which kernel's rules apply where 4.9 and 6.12 differ. */
-export type KernelVersion = '4.9' | '6.12';
-
 /** Model options (the scenario language's `set` keys). */
 export interface MmOptions {
-  kernel: KernelVersion;
+  /** The kernel release whose rules apply (`MAJOR.MINOR[.PATCH]`, 4.9 to 6.18; see rules.ts). */
+  kernel: string;
   /** A read fault on untouched private anonymous memory maps the shared zero page. */
   zeroPage: boolean;
   /** fault_around_bytes / PAGE_SIZE (1 turns fault-around off). */
   faultAround: number;
   /** Swap space in pages (Infinity: unlimited; 0: no swap). */
   swapPages: number;
-  /** KSM max_page_sharing: 256 under 6.12 unless given; 4.9 has no limit (it came in 4.13), so always Infinity there. */
+  /** KSM max_page_sharing: 256 unless given, from the release that has it (ksm-max-page-sharing); no limit before. */
   ksmMaxSharing: number;
   /** Lock-order violations throw (true) or are only recorded (false). */
   strictLocking: boolean;
@@ -41,8 +33,8 @@ export const DEFAULT_OPTIONS: Readonly<MmOptions> = {
   strictLocking: true,
 };
 
-/** ksm_max_page_sharing's default in 6.12 — mm/ksm.c. */
-const KSM_MAX_PAGE_SHARING_6_12 = 256;
+/** ksm_max_page_sharing's default — mm/ksm.c (4.13 on). */
+const KSM_MAX_PAGE_SHARING_DEFAULT = 256;
 
 const LOCK_FN: Record<string, [string, string]> = {
   rwsem: ['down_', 'up_'],
@@ -57,6 +49,10 @@ const LOCK_FN: Record<string, [string, string]> = {
  */
 export class MmSystem {
   readonly options: MmOptions;
+  /** The release `options.kernel` names. */
+  readonly release: Release;
+  /** The rules in force in that release (rules.ts): what the model's code asks. */
+  readonly rules: RuleSet;
   readonly mem: PhysMem;
   readonly locks: LockSystem;
   readonly swap: SwapInfo;
@@ -89,17 +85,21 @@ export class MmSystem {
   /** Every anon_vma allocated and not yet freed (for the invariant checker and viewers). */
   readonly anonVmas = new Set<AnonVma>();
 
+  /** Throws ReleaseError (a RangeError) for a release the model cannot represent. */
   constructor(options: Partial<MmOptions> = {}) {
-    const kernel = options.kernel ?? DEFAULT_OPTIONS.kernel;
+    this.release = parseRelease(options.kernel ?? DEFAULT_OPTIONS.kernel);
+    this.rules = rulesFor(this.release);
     this.options = {
       ...DEFAULT_OPTIONS,
       ...options,
-      ksmMaxSharing:
-        kernel === '6.12' ? (options.ksmMaxSharing ?? KSM_MAX_PAGE_SHARING_6_12) : Number.POSITIVE_INFINITY,
+      kernel: formatRelease(this.release),
+      ksmMaxSharing: this.rules['ksm-max-page-sharing']
+        ? (options.ksmMaxSharing ?? KSM_MAX_PAGE_SHARING_DEFAULT)
+        : Number.POSITIVE_INFINITY,
     };
     this.mem = new PhysMem();
     this.locks = new LockSystem({
-      order: this.options.kernel === '6.12' ? RMAP_LOCK_ORDER_6_12 : RMAP_LOCK_ORDER_4_9,
+      order: lockOrderFor(this.release),
       strict: this.options.strictLocking,
     });
     this.swap = new SwapInfo(this.options.swapPages);

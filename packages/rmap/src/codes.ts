@@ -1,3 +1,5 @@
+import type { RuleId, RuleSet } from '@rmaplab/mm';
+
 /**
  * The return codes and flags of the 4.9 rmap API — include/linux/rmap.h (4.9). 6.12 dropped both
  * (try_to_unmap returns void, rmap_one returns bool); the model keeps the 4.9 codes for both
@@ -56,11 +58,35 @@ export const TTU_FLAGS: Readonly<Record<string, number>> = {
 };
 
 /**
- * The 4.9 flags that 6.12's try_to_unmap does not take: munlock by rmap walk and MADV_FREE's
- * TTU_LZFREE were replaced, try_to_unmap_one lost its young check (TTU_IGNORE_ACCESS; 0x10 is
- * TTU_SYNC there), and migration entries are made by try_to_migrate() instead (TTU_MIGRATION).
+ * The 4.9 flags that later releases removed, each with the rule that removed it: MADV_FREE's
+ * TTU_LZFREE, the young check (TTU_IGNORE_ACCESS), migration by try_to_unmap (TTU_MIGRATION) and
+ * munlock by rmap walk (TTU_MUNLOCK), and what took their place.
  */
-export const TTU_NOT_IN_6_12 = TTU_MIGRATION | TTU_MUNLOCK | TTU_LZFREE | TTU_IGNORE_ACCESS;
+export const TTU_FLAGS_REMOVED: readonly { flag: number; rule: RuleId; instead: string }[] = [
+  {
+    flag: TTU_LZFREE,
+    rule: 'ttu-lzfree-removed',
+    instead: 'lazily freed pages are recognised by !PageSwapBacked',
+  },
+  {
+    flag: TTU_IGNORE_ACCESS,
+    rule: 'ttu-ignore-access-removed',
+    instead: 'try_to_unmap_one ignores the young bit',
+  },
+  {
+    flag: TTU_MIGRATION,
+    rule: 'try-to-migrate',
+    instead: 'migration entries come from try_to_migrate() (the migrate statement)',
+  },
+  { flag: TTU_MUNLOCK, rule: 'mlock-count', instead: 'the page counts its locked mappings (mlock_count)' },
+];
+
+/** The TTU_FLAGS_REMOVED flags that the release of `rules` no longer takes, as one mask. */
+export function ttuFlagsRemoved(rules: RuleSet): number {
+  let mask = 0;
+  for (const gone of TTU_FLAGS_REMOVED) if (rules[gone.rule]) mask |= gone.flag;
+  return mask;
+}
 
 /** Flags from their kernel names (`TTU_MIGRATION`, ...); throws on an unknown name. */
 export function parseTtuFlags(names: readonly string[]): number {

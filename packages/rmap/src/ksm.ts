@@ -32,13 +32,14 @@ export function rmapWalkKsm<A>(sys: MmSystem, pfn: number, rwc: RmapWalkControl<
   for (let searchNewForks = 0; searchNewForks < 2; searchNewForks++) {
     for (const item of node.items()) {
       const av = item.anonVma!;
-      if (sys.options.kernel === '6.12' && !av.root.rwsem.downReadTrylock(sys.current)) {
+      const trylock = sys.rules['rmap-trylock'];
+      if (trylock && !av.root.rwsem.downReadTrylock(sys.current)) {
         if (rwc.tryLock) {
           rwc.contended = true;
           return walkEnd(sys, 'rmap_walk_ksm', pfn, ret);
         }
         anonVmaLockRead(sys, av);
-      } else if (sys.options.kernel !== '6.12') anonVmaLockRead(sys, av);
+      } else if (!trylock) anonVmaLockRead(sys, av);
       try {
         for (const n of av.rbRoot.overlapping(0, Number.MAX_SAFE_INTEGER)) {
           const avc = n.value;

@@ -87,7 +87,7 @@ export function removeMigrationPte(
     let bits = PTE_PRESENT;
     if (!(vma.vmFlags & (VM_READ | VM_WRITE | VM_EXEC))) bits |= PTE_PROTNONE;
     else if (entry & PTE_WRITE && vma.vmFlags & VM_WRITE) bits |= PTE_WRITE;
-    if (sys.options.kernel === '6.12') bits |= entry & (PTE_YOUNG | PTE_DIRTY);
+    if (sys.rules['migration-entry-young-dirty']) bits |= entry & (PTE_YOUNG | PTE_DIRTY);
     setPte(t, i, newPfn, bits);
     if (PageAnon(sys.mem, newPfn)) pageAddAnonRmap(sys, newPfn, vma, addr);
     else pageAddFileRmap(sys, newPfn);
@@ -241,10 +241,9 @@ function unmapAndMove(sys: MmSystem, r: MigrateResult): void {
   const old = r.oldPfn;
   let wasMapped = false;
   if (pageMapped(mem, old)) {
-    r.unmap =
-      sys.options.kernel === '6.12'
-        ? tryToMigrate(sys, old, 0, r.unmapLog)
-        : tryToUnmap(sys, old, TTU_MIGRATION | TTU_IGNORE_MLOCK | TTU_IGNORE_ACCESS, r.unmapLog);
+    r.unmap = sys.rules['try-to-migrate']
+      ? tryToMigrate(sys, old, 0, r.unmapLog)
+      : tryToUnmap(sys, old, TTU_MIGRATION | TTU_IGNORE_MLOCK | TTU_IGNORE_ACCESS, r.unmapLog);
     wasMapped = true;
   }
   if (!pageMapped(mem, old) && moveToNewPage(sys, r.newPfn, old)) r.rc = 'MIGRATEPAGE_SUCCESS';

@@ -58,7 +58,7 @@ export function pageReferencedOne(
   if (!t) return SWAP_AGAIN;
   const task = sys.current;
   if (vma.vmFlags & VM_LOCKED) {
-    if (sys.options.kernel === '6.12') mlockVmaPage(sys, pfn);
+    if (sys.rules['referenced-mlocks']) mlockVmaPage(sys, pfn);
     t.ptl.unlock(task);
     pra.vmFlags |= VM_LOCKED;
     return SWAP_FAIL;
@@ -67,7 +67,7 @@ export function pageReferencedOne(
   let referenced = false;
   if (t.bits[i] & PTE_YOUNG) {
     t.bits[i] &= ~PTE_YOUNG;
-    referenced = sys.options.kernel === '6.12' || !(vma.vmFlags & VM_SEQ_READ);
+    referenced = sys.rules['vma-has-recency'] || !(vma.vmFlags & VM_SEQ_READ);
   }
   t.ptl.unlock(task);
   if (referenced) {
@@ -96,7 +96,6 @@ export function pageReferenced(
 ): PageReferencedResult {
   const pfn = typeof page === 'number' ? page : page.pfn;
   const mem = sys.mem;
-  const is612 = sys.options.kernel === '6.12';
   const pra: PageReferencedArg = { mapcount: mem.mapcount[pfn] + 1, referenced: 0, vmFlags: 0 };
   if (!pageMapped(mem, pfn) || mem.mapping[pfn] === null) return { referenced: 0, vmFlags: 0 };
   let weLocked = false;
@@ -110,9 +109,9 @@ export function pageReferenced(
     rmapOne: pageReferencedOne,
     done: null,
     anonLock: pageLockAnonVmaRead,
-    invalidVma: is612 ? invalidFolioReferencedVma : null,
+    invalidVma: sys.rules['vma-has-recency'] ? invalidFolioReferencedVma : null,
   };
-  if (is612) {
+  if (sys.rules['rmap-trylock']) {
     rwc.tryLock = true;
     rwc.contended = false;
   }

@@ -322,7 +322,7 @@ function rmapWalkAnonLock<A>(sys: MmSystem, pfn: number, rwc: RmapWalkControl<A>
   if (rwc.anonLock) return rwc.anonLock(sys, pfn, rwc);
   const av = pageAnonVma(sys.mem, pfn);
   if (!av) return null;
-  if (sys.options.kernel === '6.12') {
+  if (sys.rules['rmap-trylock']) {
     if (av.root.rwsem.downReadTrylock(sys.current)) return av;
     if (rwc.tryLock) {
       rwc.contended = true;
@@ -356,8 +356,8 @@ export function rmapWalkFile<A>(
   if (locked) {
     if (!sys.locks.isHeld(t, mapping.iMmapRwsem))
       throw new Error(`rmap_walk_locked: ${t.name} does not hold ${mapping.iMmapRwsem.name}`);
-  } else if (sys.options.kernel !== '6.12' || !mapping.iMmapRwsem.downReadTrylock(t)) {
-    if (sys.options.kernel === '6.12' && rwc.tryLock) {
+  } else if (!sys.rules['rmap-trylock'] || !mapping.iMmapRwsem.downReadTrylock(t)) {
+    if (sys.rules['rmap-trylock'] && rwc.tryLock) {
       rwc.contended = true;
       walkBegin(sys, 'rmap_walk_file', 'file', pfn, null, null);
       return walkEnd(sys, 'rmap_walk_file', pfn, ret);
@@ -432,7 +432,7 @@ export function pageLockAnonVmaRead<A>(sys: MmSystem, pfn: number, rwc?: RmapWal
     root.rwsem.upRead(t);
     return null;
   }
-  if (sys.options.kernel === '6.12' && rwc?.tryLock) {
+  if (sys.rules['rmap-trylock'] && rwc?.tryLock) {
     rwc.contended = true;
     return null;
   }

@@ -3,13 +3,14 @@
  * try_to_unmap_one(), replaces each PTE of the page by a swap entry (anon), a migration entry
  * (TTU_MIGRATION) or nothing (file), in the kernel's order of checks.
  *
- * Under `kernel: '6.12'` the same walk follows 6.12's try_to_unmap_one / try_to_migrate_one: no young
- * check (so TTU_IGNORE_ACCESS does not exist), VM_LOCKED re-mlocks the page and aborts the walk;
- * migration is try_to_migrate() (try_to_migrate_one: never stops at VM_LOCKED, and its entries keep
- * the young and dirty bits), which the model runs as this walk with TTU_MIGRATION set internally —
- * 6.12's try_to_unmap refuses TTU_MIGRATION. The results stay the 4.9 codes: an abort at VM_LOCKED is SWAP_MLOCK, an anonymous
+ * Later releases change the walk rule by rule (rules.ts): no young check (ttu-ignore-access-removed,
+ * so TTU_IGNORE_ACCESS does not exist), VM_LOCKED re-mlocks the page and aborts the walk
+ * (mlock-count); migration is try_to_migrate() (try-to-migrate: try_to_migrate_one never stops at
+ * VM_LOCKED, and its entries keep the young and dirty bits, migration-entry-young-dirty), which the
+ * model runs as this walk with TTU_MIGRATION set internally — try_to_unmap then refuses
+ * TTU_MIGRATION. The results stay the 4.9 codes: an abort at VM_LOCKED is SWAP_MLOCK, an anonymous
  * page outside the swap cache is SWAP_FAIL, a page left unmapped is SWAP_SUCCESS, and one still
- * mapped SWAP_AGAIN (6.12 callers test folio_mapped() instead).
+ * mapped SWAP_AGAIN (without SWAP_* codes, callers test folio_mapped() instead).
  */
 import {
   type MmSystem,
@@ -30,6 +31,7 @@ import {
   pageRemoveRmap,
   pteIndex,
   putPage,
+  ruleById,
   setPageDirty,
   setPte,
   VM_GROWSDOWN,
@@ -44,12 +46,12 @@ import {
   SWAP_MLOCK,
   SWAP_SUCCESS,
   TTU_BATCH_FLUSH,
+  TTU_FLAGS_REMOVED,
   TTU_IGNORE_ACCESS,
   TTU_IGNORE_MLOCK,
   TTU_LZFREE,
   TTU_MIGRATION,
   TTU_MUNLOCK,
-  TTU_NOT_IN_6_12,
   TTU_RMAP_LOCKED,
   TTU_SPLIT_HUGE_PMD,
   ttuFlagNames,
@@ -91,9 +93,8 @@ export function tryToUnmapOne(
   if (!t) return SWAP_AGAIN;
   const task = sys.current;
   const i = pteIndex(address);
-  const is612 = sys.options.kernel === '6.12';
   const migration = (flags & TTU_MIGRATION) !== 0;
-  if (!(flags & TTU_IGNORE_MLOCK) && !(is612 && migration)) {
+  if (!(flags & TTU_IGNORE_MLOCK) && !(sys.rules['try-to-migrate'] && migration)) {
     if (vma.vmFlags & VM_LOCKED) {
       mlockVmaPage(sys, pfn);
       t.ptl.unlock(task);
@@ -104,7 +105,7 @@ export function tryToUnmapOne(
       return SWAP_AGAIN;
     }
   }
-  if (!is612 && !(flags & TTU_IGNORE_ACCESS) && t.bits[i] & PTE_YOUNG) {
+  if (!sys.rules['ttu-ignore-access-removed'] && !(flags & TTU_IGNORE_ACCESS) && t.bits[i] & PTE_YOUNG) {
     t.bits[i] &= ~PTE_YOUNG;
     t.ptl.unlock(task);
     return SWAP_FAIL;
@@ -115,7 +116,7 @@ export function tryToUnmapOne(
     t.ptl.unlock(task);
     // 4.9 BUGs here (VM_BUG_ON_PAGE); 6.12 warns and aborts the walk. Checked before the PTE is
     // cleared so that the model stays consistent either way.
-    if (is612) return SWAP_FAIL;
+    if (sys.rules['ttu-anon-not-swapcache-warn']) return SWAP_FAIL;
     throw new Error(`try_to_unmap_one: anonymous pfn ${pfn} is not in the swap cache (VM_BUG_ON_PAGE)`);
   }
   const pteval = t.bits[i];
@@ -124,7 +125,7 @@ export function tryToUnmapOne(
   const mm = vma.vmMm;
   if (migration) {
     // The entry carries the old frame and the write bit; 6.12 (x86) also keeps young and dirty.
-    const keep = is612 ? PTE_WRITE | PTE_YOUNG | PTE_DIRTY : PTE_WRITE;
+    const keep = sys.rules['migration-entry-young-dirty'] ? PTE_WRITE | PTE_YOUNG | PTE_DIRTY : PTE_WRITE;
     setPte(t, i, pfn, PTE_MIGRATION | (pteval & keep));
   } else if (anon) {
     if (!(mem.flags[pfn] & (1 << PG_dirty)) && flags & TTU_LZFREE) {
@@ -161,15 +162,13 @@ function pageNotMapped(sys: MmSystem, pfn: number): boolean {
   return !pageMapped(sys.mem, pfn);
 }
 
-/** Throws for the 4.9 flags that 6.12's try_to_unmap does not take, when running 6.12's rules. */
+/** Throws for a flag that the selected release's try_to_unmap no longer takes (TTU_FLAGS_REMOVED). */
 function checkFlagsForKernel(sys: MmSystem, flags: number): void {
-  if (sys.options.kernel === '6.12' && flags & TTU_NOT_IN_6_12)
-    throw new RangeError(
-      `${ttuFlagNames(flags & TTU_NOT_IN_6_12).join(', ')}: not a try_to_unmap flag in Linux 6.12 (kernel 6.12 is selected)` +
-        (flags & TTU_MIGRATION
-          ? '; 6.12 makes migration entries with try_to_migrate() (the migrate statement)'
-          : ''),
-    );
+  for (const gone of TTU_FLAGS_REMOVED)
+    if (flags & gone.flag && sys.rules[gone.rule])
+      throw new RangeError(
+        `${ttuFlagNames(gone.flag)[0]}: not a try_to_unmap flag in Linux ${sys.options.kernel} (gone since ${ruleById(gone.rule).since}: ${gone.instead})`,
+      );
 }
 
 /**
@@ -195,9 +194,9 @@ const TRY_TO_MIGRATE_FLAGS = TTU_RMAP_LOCKED | TTU_SPLIT_HUGE_PMD | TTU_BATCH_FL
  * test folio_mapped()).
  */
 export function tryToMigrate(sys: MmSystem, page: Page | number, flags: number, log?: WalkLog): number {
-  if (sys.options.kernel !== '6.12')
+  if (!sys.rules['try-to-migrate'])
     throw new RangeError(
-      'try_to_migrate: not in Linux 4.9 (migration calls try_to_unmap with TTU_MIGRATION)',
+      `try_to_migrate: not in Linux ${sys.options.kernel} (migration calls try_to_unmap with TTU_MIGRATION)`,
     );
   if (flags & ~TRY_TO_MIGRATE_FLAGS)
     throw new RangeError(

@@ -92,16 +92,15 @@ export interface ShrinkOptions {
  */
 function pageCheckReferences(sys: MmSystem, pfn: number, r: ReclaimResult): PageReferences {
   const mem = sys.mem;
-  const is612 = sys.options.kernel === '6.12';
   const ref = pageReferenced(sys, pfn, true, r.referencedLog);
   r.referenced = ref;
   const referencedPage = (mem.flags[pfn] & (1 << PG_referenced)) !== 0;
   mem.flags[pfn] &= ~(1 << PG_referenced);
   const swapBacked = (mem.flags[pfn] & (1 << PG_swapbacked)) !== 0;
-  if (ref.vmFlags & VM_LOCKED) return is612 ? 'PAGEREF_ACTIVATE' : 'PAGEREF_RECLAIM';
+  if (ref.vmFlags & VM_LOCKED) return sys.rules['referenced-mlocks'] ? 'PAGEREF_ACTIVATE' : 'PAGEREF_RECLAIM';
   if (ref.referenced === -1) return 'PAGEREF_KEEP';
   if (ref.referenced > 0) {
-    if (!is612 && swapBacked) return 'PAGEREF_ACTIVATE';
+    if (!sys.rules['anon-first-reference'] && swapBacked) return 'PAGEREF_ACTIVATE';
     mem.flags[pfn] |= 1 << PG_referenced;
     if (referencedPage || ref.referenced > 1) return 'PAGEREF_ACTIVATE';
     if (ref.vmFlags & VM_EXEC && !swapBacked) return 'PAGEREF_ACTIVATE';
@@ -174,10 +173,9 @@ export function shrinkPage(sys: MmSystem, page: Page | number, opts: ShrinkOptio
 function decide(sys: MmSystem, r: ReclaimResult, opts: ShrinkOptions): [ReclaimOutcome, string] {
   const mem = sys.mem;
   const pfn = r.pfn;
-  const is612 = sys.options.kernel === '6.12';
   if (mem.flags[pfn] & (1 << PG_mlocked)) {
     const why = 'page_evictable() is false (PG_mlocked)';
-    return is612 ? activateLocked(sys, pfn, why) : cullMlocked(sys, pfn, why);
+    return sys.rules['remove-swap-mlock'] ? activateLocked(sys, pfn, why) : cullMlocked(sys, pfn, why);
   }
   if (!opts.ignoreReferences) {
     r.references = pageCheckReferences(sys, pfn, r);
@@ -191,14 +189,14 @@ function decide(sys: MmSystem, r: ReclaimResult, opts: ShrinkOptions): [ReclaimO
   if (PageAnon(mem, pfn) && !PageSwapCache(mem, pfn)) {
     if (!addToSwap(sys, pfn)) return activateLocked(sys, pfn, 'add_to_swap() found no swap space');
     r.swapEntry = mem.private[pfn];
-    lazyfree = !is612;
+    lazyfree = !sys.rules['ttu-lzfree-removed'];
   }
   if (pageMapped(mem, pfn) && pageMapping(mem, pfn) !== null) {
     const flags = TTU_UNMAP | TTU_BATCH_FLUSH | (lazyfree ? TTU_LZFREE : 0);
     r.unmap = tryToUnmap(sys, pfn, flags, r.unmapLog);
     const why = `try_to_unmap() returned ${swapName(r.unmap)}`;
-    // 6.12 only asks whether the folio is still mapped: if so, activate_locked.
-    if (is612 && r.unmap !== SWAP_SUCCESS)
+    // Without SWAP_* codes reclaim only asks whether the page is still mapped: if so, activate_locked.
+    if (sys.rules['swap-codes-removed'] && r.unmap !== SWAP_SUCCESS)
       return activateLocked(sys, pfn, `${why}, the folio is still mapped`);
     if (r.unmap === SWAP_FAIL) return activateLocked(sys, pfn, why);
     if (r.unmap === SWAP_AGAIN) return verdict('kept', `keep_locked: ${why}`);
@@ -253,7 +251,7 @@ function cullMlocked(sys: MmSystem, pfn: number, why: string): [ReclaimOutcome, 
  */
 function activateLocked(sys: MmSystem, pfn: number, why: string): [ReclaimOutcome, string] {
   const mem = sys.mem;
-  const mlocked = sys.options.kernel === '6.12' && (mem.flags[pfn] & (1 << PG_mlocked)) !== 0;
+  const mlocked = sys.rules['remove-swap-mlock'] && (mem.flags[pfn] & (1 << PG_mlocked)) !== 0;
   let reason = `activate_locked: ${why}`;
   if (PageSwapCache(mem, pfn) && (vmSwapFull(sys) || mlocked) && tryToFreeSwap(sys, pfn))
     reason += `; ${mlocked ? 'mlocked' : 'swap is more than half full'}: the swap slot is freed`;

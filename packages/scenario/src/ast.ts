@@ -13,7 +13,7 @@ export interface Span {
 export type SetKey = 'kernel' | 'zero-page' | 'fault-around' | 'swap' | 'ksm-max-sharing';
 
 export type SetValue =
-  | { key: 'kernel'; value: '4.9' | '6.12' }
+  | { key: 'kernel'; value: string } // a release, normalised (parseRelease)
   | { key: 'zero-page'; value: boolean }
   | { key: 'fault-around'; value: number } // 1..512
   | { key: 'swap'; value: number | 'unlimited' } // 0..2^40

@@ -151,7 +151,7 @@ export function buildStateGraph(sys: MmSystem, procs: Iterable<ProcState>): Stat
         root: av.root.name,
         parent: av.parent.name,
         refcount: av.refcount,
-        ...(sys.options.kernel === '6.12'
+        ...(sys.rules['anon-vma-reuse-counters']
           ? { num_children: av.numChildren, num_active_vmas: av.numActiveVmas }
           : { degree: av.degree }),
         rb_root: av.rbRoot.size,

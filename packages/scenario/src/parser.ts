@@ -3,6 +3,7 @@
  * was expected, what was found). See docs/language.md for the language and the scenario-language contract (shared/scenario-language.md)
  * for the contract.
  */
+import { formatRelease, NEWEST_MODELLED, OLDEST_MODELLED, parseRelease, ReleaseError } from '@rmaplab/mm';
 import {
   type Advice,
   type Backing,
@@ -76,14 +77,13 @@ export const STATEMENT_USAGE: Readonly<Record<StatementName, string>> = {
 
 export const SET_KEYS: readonly SetKey[] = ['kernel', 'zero-page', 'fault-around', 'swap', 'ksm-max-sharing'];
 const SET_USAGE: Record<SetKey, string> = {
-  kernel: 'set kernel 4.9|6.12',
+  kernel: `set kernel VERSION (${OLDEST_MODELLED} to ${NEWEST_MODELLED}, e.g. 6.12)`,
   'zero-page': 'set zero-page on|off',
   'fault-around': `set fault-around PAGES (1..${MAX_FAULT_AROUND})`,
   swap: 'set swap PAGES|unlimited',
   'ksm-max-sharing': `set ksm-max-sharing N (${MIN_KSM_MAX_SHARING}..${MAX_KSM_MAX_SHARING})`,
 };
 /** The keyword lists a statement's arguments take (exported so the web editor highlights the same words). */
-export const KERNELS = ['4.9', '6.12'] as const;
 export const ON_OFF = ['on', 'off'] as const;
 export const PROTS: readonly Prot[] = ['none', 'r', 'rw'];
 export const ADVICES: readonly Advice[] = ['mergeable', 'unmergeable', 'dontneed', 'pageout', 'cold'];
@@ -184,7 +184,10 @@ const A = {
   mremap: { label: 'new page count', expected: 'a number of pages or move' },
   flag: { label: 'unmap flag', expected: 'a TTU_* flag' },
   setKey: { label: 'option', expected: oneOf(SET_KEYS) },
-  kernel: { label: 'kernel version', expected: oneOf(KERNELS) },
+  kernel: {
+    label: 'kernel release',
+    expected: `a release from ${OLDEST_MODELLED} to ${NEWEST_MODELLED}, MAJOR.MINOR[.PATCH]`,
+  },
   zeroPage: { label: 'zero-page setting', expected: oneOf(ON_OFF) },
   faultAround: { label: 'fault-around window', expected: 'a number of pages' },
   swap: { label: 'swap size', expected: 'a number of pages or unlimited' },
@@ -417,6 +420,18 @@ class LineParser {
     );
   }
 
+  /** A kernel release the model can represent, normalised (`6.12`); an unknown one names the nearest. */
+  private release(arg: Arg): string {
+    const w = this.take(arg);
+    const text = this.text(w);
+    try {
+      return formatRelease(parseRelease(text));
+    } catch (e) {
+      if (!(e instanceof ReleaseError)) throw e;
+      this.fail('syntax', this.start(w), this.end(w), e.message, arg.expected, text);
+    }
+  }
+
   /** Where `..` is in word `w`, or -1. */
   private dotsIn(w: number): number {
     const at = this.src.indexOf('..', this.start(w));
@@ -596,7 +611,7 @@ class LineParser {
     let set: SetValue;
     switch (key) {
       case 'kernel':
-        set = { key, value: this.keyword(A.kernel, KERNELS) };
+        set = { key, value: this.release(A.kernel) };
         break;
       case 'zero-page':
         set = { key, value: this.keyword(A.zeroPage, ON_OFF) === 'on' };

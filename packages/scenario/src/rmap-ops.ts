@@ -160,7 +160,7 @@ export function runRmapStatement(
           details: [
             `pfn ${r.oldPfn} → ${r.newPfn} (${r.rc})`,
             walkLine(
-              sys.options.kernel === '6.12' ? 'try_to_migrate' : 'try_to_unmap(TTU_MIGRATION)',
+              sys.rules['try-to-migrate'] ? 'try_to_migrate' : 'try_to_unmap(TTU_MIGRATION)',
               r.unmapWalk,
             ),
             walkLine('remove_migration_ptes', r.removeWalk),

@@ -38,7 +38,7 @@ import {
   vmaAt,
 } from '@rmaplab/mm';
 import { installRmap } from '@rmaplab/rmap';
-import type { Span, Statement, StatementOf } from './ast.js';
+import type { SetKey, SetValue, Span, Statement, StatementOf } from './ast.js';
 import { ScenarioError } from './errors.js';
 import { type Observation, observe } from './observation.js';
 import { iterateScenario } from './parser.js';
@@ -71,6 +71,12 @@ export interface RunnerOptions {
   trace?: boolean;
   /** Options before any `set` (the scenario's `set` lines override them). */
   options?: Partial<MmOptions>;
+  /**
+   * Options that override the scenario's own `set` lines for their keys (`rmaplab run --set
+   * kernel=6.18`): applied before the first statement; a `set` line for such a key then changes
+   * nothing.
+   */
+  overrides?: readonly SetValue[];
   limits?: Partial<Limits>;
 }
 
@@ -104,11 +110,16 @@ export class ScenarioRunner {
   private steps = 0;
   /** This statement's trace events; without tracing, one frozen empty array that every step shares. */
   private events: TraceEvent[] = NO_EVENTS;
+  /** The keys of `opts.overrides`: the scenario's `set` lines for them are ignored. */
+  private readonly overridden: ReadonlySet<SetKey>;
 
+  /** Throws RangeError for an override the model cannot take (a release it does not represent). */
   constructor(opts: RunnerOptions = {}) {
     this.opts = opts;
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.sys = this.newSystem(opts.options ?? {});
+    for (const v of opts.overrides ?? []) this.apply(v);
+    this.overridden = new Set((opts.overrides ?? []).map((v) => v.key));
   }
 
   private newSystem(options: Partial<MmOptions>): MmSystem {
@@ -259,21 +270,20 @@ export class ScenarioRunner {
   }
 
   private set(st: StatementOf<'set'>): void {
-    const s = st.set;
+    if (!this.overridden.has(st.set.key)) this.apply(st.set, st.valueSpan);
+  }
+
+  /** Apply one option; `span` locates the `set` line it came from (none for an override). */
+  private apply(s: SetValue, span?: Span): void {
     const o = this.sys.options;
     switch (s.key) {
       case 'kernel':
-        if (this.started && s.value !== o.kernel)
-          throw this.error(
-            st.valueSpan,
-            'semantic',
-            '`set kernel` must come before the first statement that runs',
-            {
-              expected: 'set kernel on the first lines of the scenario',
-            },
-          );
+        if (this.started && s.value !== o.kernel && span)
+          throw this.error(span, 'semantic', '`set kernel` must come before the first statement that runs', {
+            expected: 'set kernel on the first lines of the scenario',
+          });
         if (s.value !== o.kernel) {
-          // max_page_sharing restarts at the new kernel's default (4.9 has none to carry over).
+          // max_page_sharing restarts at the new release's default (none before ksm-max-page-sharing).
           const { ksmMaxSharing: _, ...kept } = o;
           this.sys = this.newSystem({ ...kept, kernel: s.value });
         }
@@ -290,8 +300,8 @@ export class ScenarioRunner {
         this.sys.swap.size = o.swapPages;
         return;
       case 'ksm-max-sharing':
-        // 4.9 has no max_page_sharing (it came in 4.13): the option has no effect there.
-        if (o.kernel === '6.12') o.ksmMaxSharing = s.value;
+        // Before ksm-max-page-sharing (4.13) there is no max_page_sharing: the option has no effect.
+        if (this.sys.rules['ksm-max-page-sharing']) o.ksmMaxSharing = s.value;
         return;
     }
   }

@@ -150,3 +150,43 @@ observe
     expect(mapped).toEqual(Array.from({ length: 16 }, (_, i) => 16 + i));
   });
 });
+
+describe('runner: overrides of the scenario’s own set lines (--set)', () => {
+  const PAGEOUT = `
+set kernel 4.9
+set swap 0
+spawn A
+A: mmap heap 2 anon private
+A: write heap 0..1
+A: madvise heap pageout
+observe
+`;
+
+  it('without an override the scenario’s release applies (4.9 refuses MADV_PAGEOUT)', () => {
+    expect(run(PAGEOUT).error?.message).toMatch(/MADV_PAGEOUT does not exist in Linux 4\.9/);
+  });
+
+  it('an override replaces every set line of its key, and only those', () => {
+    const { observations, error, steps } = run(PAGEOUT, {
+      overrides: [{ key: 'kernel', value: '6.18' }],
+    });
+    expect(error).toBeUndefined();
+    expect(steps).toHaveLength(7);
+    // swap 0 still comes from the scenario: MADV_PAGEOUT finds no swap, so the pages stay.
+    expect(observations[0].absent).toEqual([]);
+    const swapped = run(PAGEOUT, {
+      overrides: [
+        { key: 'kernel', value: '6.18' },
+        { key: 'swap', value: 'unlimited' },
+      ],
+    });
+    expect(swapped.observations[0].absent.sort()).toEqual(['A:heap:0', 'A:heap:1']);
+  });
+
+  it('an overridden release may differ from a set kernel line that comes after the first statement', () => {
+    const { error } = run('spawn A\nset kernel 6.12\nobserve\n', {
+      overrides: [{ key: 'kernel', value: '5.4' }],
+    });
+    expect(error).toBeUndefined();
+  });
+});

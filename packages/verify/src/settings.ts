@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
+import { formatRelease, NEWEST_MODELLED, parseRelease, ReleaseError } from '@rmaplab/mm';
 import type { SetValue } from '@rmaplab/scenario';
 import { formatStatement } from '@rmaplab/scenario';
 
@@ -31,15 +32,27 @@ function readSystemFile(path: string): string | null {
 }
 
 /**
- * The contract offers two rule sets. 6.12's anon_vma reuse rule (num_active_vmas instead of
- * degree) came in with Linux 6.2, so every later kernel gets `6.12`; anything older is closest to
- * `4.9`.
+ * The release the model runs for the kernel `uname -r` names (`6.18.44-fc-v1252` → `6.18.44`), and
+ * why: the running release itself when the model reaches it, else the nearest one it can represent.
  */
-export function kernelRuleSet(rel: string): '4.9' | '6.12' {
-  const m = /^(\d+)\.(\d+)/.exec(rel);
-  if (!m) return '6.12';
-  const [major, minor] = [Number(m[1]), Number(m[2])];
-  return major > 6 || (major === 6 && minor >= 2) ? '6.12' : '4.9';
+export function modelledRelease(rel: string): { kernel: string; note: string } {
+  const m = /^\d+\.\d+(\.\d+)?/.exec(rel);
+  if (!m)
+    return {
+      kernel: NEWEST_MODELLED,
+      note: `kernel ${NEWEST_MODELLED}: "${rel}" names no release; the newest modelled one`,
+    };
+  try {
+    const kernel = formatRelease(parseRelease(m[0]));
+    return { kernel, note: `kernel ${kernel}: the running release (${rel})` };
+  } catch (e) {
+    if (!(e instanceof ReleaseError)) throw e;
+    const kernel = e.nearest[0] ?? NEWEST_MODELLED;
+    return {
+      kernel,
+      note: `kernel ${kernel}: the nearest modelled release to the running ${rel} (${e.message})`,
+    };
+  }
 }
 
 /** Pages of swap space from /proc/swaps (sizes there are in KiB). */
@@ -58,9 +71,9 @@ export function readKernelSettings(read: ReadText = readSystemFile, rel: string 
   const sets: SetValue[] = [];
   const notes: string[] = [];
   const warnings: string[] = [];
-  const rules = kernelRuleSet(rel);
-  sets.push({ key: 'kernel', value: rules });
-  notes.push(`kernel ${rules}: the closest rule set to the running ${rel}`);
+  const { kernel, note } = modelledRelease(rel);
+  sets.push({ key: 'kernel', value: kernel });
+  notes.push(note);
 
   // do_anonymous_page() maps the zero page on every read fault of a small page unless the
   // architecture forbids it (mm_forbids_zeropage, s390 KVM guests only); the THP use_zero_page

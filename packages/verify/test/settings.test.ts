@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { kernelRuleSet, readKernelSettings, settingLines, swapPages } from '../src/index.js';
+import { modelledRelease, readKernelSettings, settingLines, swapPages } from '../src/index.js';
 
 describe('--kernel-options auto', () => {
-  it('picks the rule set by release', () => {
-    expect(kernelRuleSet('6.18.44-fc-v669')).toBe('6.12');
-    expect(kernelRuleSet('6.2.0')).toBe('6.12');
-    expect(kernelRuleSet('6.1.90')).toBe('4.9');
-    expect(kernelRuleSet('4.9.337')).toBe('4.9');
-    expect(kernelRuleSet('7.0')).toBe('6.12');
+  it('runs the model under the running release, or the nearest one it represents', () => {
+    expect(modelledRelease('6.18.44-fc-v669').kernel).toBe('6.18.44');
+    expect(modelledRelease('6.2.0').kernel).toBe('6.2');
+    expect(modelledRelease('5.15').kernel).toBe('5.15');
+    expect(modelledRelease('4.4.302').kernel).toBe('4.9');
+    expect(modelledRelease('7.0').kernel).toBe('6.18');
+    expect(modelledRelease('7.0').note).toMatch(/nearest modelled release to the running 7\.0/);
+    expect(modelledRelease('weird').kernel).toBe('6.18');
   });
 
   it('sums /proc/swaps in pages', () => {
@@ -29,7 +31,7 @@ describe('--kernel-options auto', () => {
     };
     const s = readKernelSettings((p) => files[p] ?? null, '6.6.1');
     expect(settingLines(s)).toEqual([
-      'set kernel 6.12',
+      'set kernel 6.6.1',
       'set zero-page on',
       'set fault-around 8',
       'set swap 1024',

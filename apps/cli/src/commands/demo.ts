@@ -78,7 +78,7 @@ export const DEMO_STORY: readonly Beat[] = [
 ];
 
 export interface DemoFlags {
-  kernel: '4.9' | '6.12';
+  kernel: string;
   trace: boolean;
 }
 

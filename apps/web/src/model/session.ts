@@ -4,7 +4,7 @@
  * index into exact snapshots, never an approximation, and a failing statement leaves every earlier
  * step on screen.
  */
-import type { TraceEvent } from '@rmaplab/mm';
+import { DEFAULT_OPTIONS, type TraceEvent, timelinePoints } from '@rmaplab/mm';
 import {
   buildStateGraph,
   formatObservation,
@@ -165,21 +165,27 @@ export function outputOf(obs: Observation | undefined, report: OpReport | undefi
   return out.join('\n');
 }
 
-/** The `set kernel` value the scenario ends with ('4.9' when it never sets one). */
-export function kernelOf(text: string): '4.9' | '6.12' {
-  let kernel: '4.9' | '6.12' = '4.9';
+/** The `set kernel` value the scenario ends with (the default release when it never sets one). */
+export function kernelOf(text: string): string {
+  let kernel = DEFAULT_OPTIONS.kernel;
   for (const raw of text.split('\n')) {
-    const m = /^\s*set\s+kernel\s+(4\.9|6\.12)\s*(#.*)?$/.exec(raw);
-    if (m) kernel = m[1] as '4.9' | '6.12';
+    const m = /^\s*set\s+kernel\s+(\d+(?:\.\d+)+)\s*(#.*)?$/.exec(raw);
+    if (m) kernel = m[1];
   }
   return kernel;
+}
+
+/** The releases the kernel selector offers: where a rule of the timeline changes, and `current`. */
+export function kernelChoices(current: string): string[] {
+  const points = timelinePoints();
+  return points.includes(current) ? points : [...points, current];
 }
 
 /**
  * The scenario with its kernel choice set to `kernel`: the first `set kernel` line is rewritten, or
  * one is put before the first statement.
  */
-export function withKernel(text: string, kernel: '4.9' | '6.12'): string {
+export function withKernel(text: string, kernel: string): string {
   const lines = text.split('\n');
   const i = lines.findIndex((l) => /^\s*set\s+kernel\b/.test(l));
   if (i >= 0) {

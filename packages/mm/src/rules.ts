@@ -1,0 +1,282 @@
+/**
+ * The kernel as a timeline: every behaviour of the model that changed between releases is one rule,
+ * listed here in the order the kernel took them, with the release that first had the new behaviour
+ * and the commit that brought it. Code never asks which release runs; it asks whether a rule is in
+ * force (`sys.rules['anon-vma-reuse-counters']`). Read this file like a changelog of rmap.
+ *
+ * `evidence` says how the release is known: `bracketed` (the change was seen by comparing kernel
+ * trees of releases on either side), `sourced` (a public record names the commit and its release),
+ * `recalled` (neither yet; treat the release as ±1).
+ */
+import { type LockOrder, RMAP_LOCK_ORDER_4_9, RMAP_LOCK_ORDER_6_12 } from '@rmaplab/locks';
+import {
+  atLeast,
+  compareReleases,
+  NEWEST_MODELLED,
+  OLDEST_MODELLED,
+  parseRelease,
+  type Release,
+} from './release.js';
+
+export type RuleArea =
+  | 'anon_vma'
+  | 'fault'
+  | 'mlock'
+  | 'reclaim'
+  | 'unmap'
+  | 'migration'
+  | 'madvise'
+  | 'ksm'
+  | 'locking';
+
+export interface KernelRule {
+  /** Kebab-case name, as `rmaplab rules` and `sys.rules` spell it. */
+  readonly id: string;
+  /** The first mainline release with the new behaviour. */
+  readonly since: string;
+  /** The commit that introduced it (12 hex digits), when known. */
+  readonly commit: string | null;
+  /** The commit's (or patch series') title. */
+  readonly title: string;
+  /** What changed, before → after, as the model shows it. */
+  readonly change: string;
+  readonly area: RuleArea;
+  readonly evidence: 'bracketed' | 'sourced' | 'recalled';
+}
+
+/** The catalogue, oldest first. */
+export const RULES = [
+  {
+    id: 'swap-codes-removed',
+    since: '4.12',
+    commit: null,
+    title:
+      "Minchan Kim's series: mm: make ttu's return boolean / make rmap_one boolean function / remove SWAP_[SUCCESS|AGAIN|FAIL]",
+    change:
+      'rmap_one and try_to_unmap return SWAP_SUCCESS / AGAIN / FAIL / MLOCK, and reclaim keeps a page on SWAP_AGAIN → they return bool (try_to_unmap: true when nothing maps the page any more), and reclaim activates a page that is still mapped',
+    area: 'unmap',
+    evidence: 'bracketed',
+  },
+  {
+    id: 'ttu-lzfree-removed',
+    since: '4.12',
+    commit: '802a3a92ad7a',
+    title: 'mm: reclaim MADV_FREE pages',
+    change:
+      'shrink_page_list passes TTU_LZFREE for an anonymous page it has just added to swap, and try_to_unmap_one discards it if clean → lazily freed pages are recognised by !PageSwapBacked and get no swap slot; TTU_LZFREE is gone',
+    area: 'reclaim',
+    evidence: 'bracketed',
+  },
+  {
+    id: 'ttu-anon-not-swapcache-warn',
+    since: '4.12',
+    commit: null,
+    title: 'mm: fix lazyfree BUG_ON check in try_to_unmap_one()',
+    change:
+      'try_to_unmap_one on an anonymous page outside the swap cache hits VM_BUG_ON_PAGE → it has already cleared the PTE, warns once (PageSwapBacked != PageSwapCache) and aborts the walk without restoring it',
+    area: 'unmap',
+    evidence: 'bracketed',
+  },
+  {
+    id: 'remove-swap-mlock',
+    since: '4.12',
+    commit: 'ad6b67041a45',
+    title: 'mm: remove SWAP_MLOCK in ttu',
+    change:
+      'shrink_page_list culls an unevictable (mlocked) page to the unevictable list (cull_mlocked) → it goes to activate_locked, which frees the swap slot of an mlocked page in the swap cache and leaves it inactive',
+    area: 'mlock',
+    evidence: 'bracketed',
+  },
+  {
+    id: 'ksm-max-page-sharing',
+    since: '4.13',
+    commit: '2c653d0ee2ae',
+    title: 'ksm: introduce ksm_max_page_sharing per page deduplication limit',
+    change:
+      'a KSM page takes any number of sharers → at most max_page_sharing (default 256) per stable node; a full node becomes a chain of dups (stable_node_chains, stable_node_dups), pruned every stable_node_chains_prune_millisecs',
+    area: 'ksm',
+    evidence: 'bracketed',
+  },
+  {
+    id: 'add-to-swap-dirty',
+    since: '4.14',
+    commit: null,
+    title: 'mm: fix data corruption caused by lazyfree page',
+    change:
+      'a page added to the swap cache keeps its dirty bit as it was → add_to_swap marks it dirty, so it is always written to swap',
+    area: 'reclaim',
+    evidence: 'bracketed',
+  },
+  {
+    id: 'filemap-fault-retry',
+    since: '5.1',
+    commit: '6b4c9f446981',
+    title: 'filemap: drop the mmap_sem for all blocking operations',
+    change:
+      'a major file fault reads ahead under mmap_sem and maps the page it faulted on → filemap_fault drops mmap_sem before the read-ahead I/O and returns VM_FAULT_RETRY; the retried fault finds the window resident and fault-around maps it',
+    area: 'fault',
+    evidence: 'bracketed',
+  },
+  {
+    id: 'madvise-cold-pageout',
+    since: '5.4',
+    commit: '1a4e58cce84e',
+    title: 'mm: introduce MADV_COLD (9c276cc65a58) / mm: introduce MADV_PAGEOUT',
+    change:
+      'madvise(MADV_COLD | MADV_PAGEOUT) is refused with EINVAL → it deactivates / reclaims the pages that the caller alone maps',
+    area: 'madvise',
+    evidence: 'bracketed',
+  },
+  {
+    id: 'anon-first-reference',
+    since: '5.9',
+    commit: 'b518154e59aa',
+    title: 'mm/vmscan: protect the workingset on anonymous LRU',
+    change:
+      'page_check_references activates a swap-backed page on its first referenced PTE → anonymous pages, like file pages, need a second reference (PG_referenced) to be activated',
+    area: 'reclaim',
+    evidence: 'bracketed',
+  },
+  {
+    id: 'ttu-ignore-access-removed',
+    since: '5.11',
+    commit: '013339df116c',
+    title: 'mm/rmap: always do TTU_IGNORE_ACCESS',
+    change:
+      'try_to_unmap_one fails (SWAP_FAIL) on a PTE with the young bit set unless TTU_IGNORE_ACCESS is given → the young bit is ignored and the flag is gone',
+    area: 'unmap',
+    evidence: 'bracketed',
+  },
+  {
+    id: 'unlink-anon-vmas-clears-pointer',
+    since: '5.12',
+    commit: 'ee8ab1903e3d',
+    title: 'mm: rmap: explicitly reset vma->anon_vma in unlink_anon_vmas()',
+    change: 'unlink_anon_vmas leaves vma->anon_vma pointing at the anon_vma it unlinked → it sets it to NULL',
+    area: 'anon_vma',
+    evidence: 'bracketed',
+  },
+  {
+    id: 'try-to-migrate',
+    since: '5.14',
+    commit: 'a98a2f0c8ce1',
+    title: 'mm/rmap: split migration into its own function',
+    change:
+      'migration runs try_to_unmap(TTU_MIGRATION | TTU_IGNORE_MLOCK) → try_to_migrate() / try_to_migrate_one(), which migrates pages of VM_LOCKED VMAs without a flag; TTU_MIGRATION is gone',
+    area: 'migration',
+    evidence: 'bracketed',
+  },
+  {
+    id: 'mlock-count',
+    since: '5.18',
+    commit: '07ca76067308',
+    title: 'mm/munlock: maintain page->mlock_count while unevictable (Hugh Dickins, the munlock rework)',
+    change:
+      'munlock walks the rmap (try_to_munlock) to find whether another VM_LOCKED VMA maps the page, skipping the walk when one PTE is left → the page counts its locked mappings (mlock_count), so any locked mapper keeps it mlocked; TTU_MUNLOCK is gone',
+    area: 'mlock',
+    evidence: 'bracketed',
+  },
+  {
+    id: 'referenced-mlocks',
+    since: '5.18',
+    commit: null,
+    title: "mm/thp: shrink_page_list() avoid splitting VM_LOCKED THP (the munlock rework's last patch)",
+    change:
+      'page_referenced_one only reports VM_LOCKED and page_check_references returns PAGEREF_RECLAIM for it (try_to_unmap then mlocks) → page_referenced_one mlocks the page itself and reclaim activates it',
+    area: 'mlock',
+    evidence: 'bracketed',
+  },
+  {
+    id: 'rmap-trylock',
+    since: '5.19',
+    commit: '6d4675e60135',
+    title: "mm: don't be stuck to rmap lock on reclaim path",
+    change:
+      "page_referenced waits for the anon_vma / i_mmap lock → it only trylocks it (rwc->try_lock) and, if contended, returns -1 so reclaim keeps the page; rmap_walk_ksm trylocks each rmap_item's anon_vma first",
+    area: 'locking',
+    evidence: 'bracketed',
+  },
+  {
+    id: 'anon-vma-reuse-counters',
+    since: '6.0',
+    commit: '2555283eb40d',
+    title: 'mm/rmap: Fix anon_vma->degree ambiguity leading to double-reuse',
+    change:
+      'anon_vma_clone reuses an anon_vma with degree < 2 → it reuses one with num_children < 2 and num_active_vmas == 0 (CVE-2022-42703)',
+    area: 'anon_vma',
+    evidence: 'bracketed',
+  },
+  {
+    id: 'migration-entry-young-dirty',
+    since: '6.1',
+    commit: '2e3468778dbe',
+    title: 'mm: remember young/dirty bit for page migrations',
+    change:
+      'a migration entry carries the page and the write bit, and the restored PTE is old and clean → on x86-64 it also carries young and dirty, and the restored PTE keeps them',
+    area: 'migration',
+    evidence: 'bracketed',
+  },
+  {
+    id: 'vma-has-recency',
+    since: '6.3',
+    commit: '8788f6781486',
+    title: 'mm: add vma_has_recency()',
+    change:
+      'page_referenced counts the young PTEs of a VM_SEQ_READ VMA without calling them referenced → it skips VMAs with VM_SEQ_READ or VM_RAND_READ altogether (invalid_folio_referenced_vma), and a young PTE anywhere else counts',
+    area: 'reclaim',
+    evidence: 'bracketed',
+  },
+  {
+    id: 'ksm-checksum-first',
+    since: '6.11',
+    commit: 'd58a361b0350',
+    title: "mm/ksm: don't waste time searching stable tree for fast changing page",
+    change:
+      'cmp_and_merge_page searches the stable tree first and gates only the unstable tree on an unchanged checksum → a page that is not KSM yet must keep its checksum for one scan before any search',
+    area: 'ksm',
+    evidence: 'bracketed',
+  },
+] as const satisfies readonly KernelRule[];
+
+export type RuleId = (typeof RULES)[number]['id'];
+
+/** Which rules are in force: one boolean per rule, fixed for the life of an MmSystem. */
+export type RuleSet = Readonly<Record<RuleId, boolean>>;
+
+/** The rules in force in `release`. */
+export function rulesFor(release: Release): RuleSet {
+  const set = {} as Record<RuleId, boolean>;
+  for (const rule of RULES) set[rule.id] = atLeast(release, rule.since);
+  return Object.freeze(set);
+}
+
+/**
+ * The releases where the model's behaviour changes: the oldest modelled release, every rule's
+ * `since`, and the newest modelled release, in order.
+ */
+export function timelinePoints(): string[] {
+  const points = [OLDEST_MODELLED, ...RULES.map((r) => r.since), NEWEST_MODELLED];
+  return [...new Set(points)].sort((a, b) => compareReleases(parseRelease(a), parseRelease(b)));
+}
+
+/** The rule named `id`. */
+export function ruleById(id: RuleId): KernelRule {
+  return RULES.find((r) => r.id === id)!;
+}
+
+/**
+ * The lock order documented at the top of mm/rmap.c, as read in these releases' trees. A release
+ * validates against the newest comment not after it (the comment was rewritten piecemeal between
+ * them; lock classes renamed on the way — mmap_sem → mmap_lock, i_mutex → i_rwsem — are aliases).
+ */
+const DOCUMENTED_LOCK_ORDERS: readonly (readonly [string, LockOrder])[] = [
+  ['4.9', RMAP_LOCK_ORDER_4_9],
+  ['6.12', RMAP_LOCK_ORDER_6_12],
+];
+
+/** The documented lock order that applies in `release`. */
+export function lockOrderFor(release: Release): LockOrder {
+  let order = DOCUMENTED_LOCK_ORDERS[0][1];
+  for (const [since, o] of DOCUMENTED_LOCK_ORDERS) if (atLeast(release, since)) order = o;
+  return order;
+}
