@@ -19,6 +19,9 @@ export default {
     readme: 'none',
     // `pnpm typecheck` checks the code; TypeDoc only reads it.
     skipErrorChecking: true,
+    // No source links: the pages change only when the API does, and no git remote is needed.
+    disableSources: true,
+    disableGit: true,
     // The JSON Schema annotations of packages/scenario/src/observation.ts (ts-json-schema-generator).
     blockTags: [...OptionDefaults.blockTags, '@asType', '@minimum', '@pattern'],
   },
@@ -28,6 +31,7 @@ export default {
   // One page per package; no source line numbers, so the pages change only when the API does.
   outputFileStrategy: 'modules',
   disableSources: true,
+  disableGit: true,
   validation: { notExported: true, invalidLink: true, notDocumented: false },
   treatWarningsAsErrors: true,
 };
