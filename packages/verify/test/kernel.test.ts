@@ -7,27 +7,15 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
-  checkKernelAccess,
-  ensureHelper,
   formatReport,
   generateScenario,
   shrinkScenario,
   type VerifyReport,
   verifyScenario,
 } from '../src/index.js';
+import { kernelUnavailable } from './kernel-available.js';
 
-function unavailable(): string | null {
-  try {
-    checkKernelAccess(true);
-    ensureHelper();
-    return null;
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
-
-const reason = unavailable();
-if (reason) console.log(`kernel cross-check skipped: ${reason}`);
+const reason = kernelUnavailable('kernel cross-check');
 
 const examplesDir = fileURLToPath(new URL('../../../examples/', import.meta.url));
 const examples = readdirSync(examplesDir)
