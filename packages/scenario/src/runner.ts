@@ -293,6 +293,9 @@ export class ScenarioRunner {
         // 4.9 has no max_page_sharing (it came in 4.13): the option has no effect there.
         if (o.kernel === '6.12') o.ksmMaxSharing = s.value;
         return;
+      case 'readahead':
+        o.readahead = s.value;
+        return;
     }
   }
 
