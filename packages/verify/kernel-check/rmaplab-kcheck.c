@@ -1758,7 +1758,8 @@ int main(int argc, char **argv) {
   prctl(PR_SET_CHILD_SUBREAPER, 1);
 
   /* one run at a time; what a run that died changed comes back first */
-  const char *base = opt_tmpbase ? opt_tmpbase : getenv("TMPDIR") ? getenv("TMPDIR") : "/var/tmp";
+  const char *env_tmp = getenv("TMPDIR");
+  const char *base = opt_tmpbase ? opt_tmpbase : env_tmp && *env_tmp ? env_tmp : "/var/tmp";
   snprintf(tmpbase, sizeof tmpbase, "%s", base);
   take_lock();
   recover();
