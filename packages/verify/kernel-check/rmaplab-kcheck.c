@@ -3,7 +3,7 @@
  * (.rmap) on the running Linux kernel and print one JSON observation line per
  * `observe`, in the format of the scenario contract (shared/scenario-language.md).
  *
- * Design (see tools/kernel-check/README.md for the long version):
+ * Design (see kernel-check/README.md for the long version):
  *  - The controller (this process) parses the whole scenario first (syntax
  *    errors exit 2 before anything runs), then executes it statement by
  *    statement.
@@ -28,8 +28,12 @@
  *    as unevictable are settled (disable with --no-drain).
  *  - All processes are pinned to CPU 0 by default (--no-pin to disable), which
  *    makes the per-CPU batching behaviour of the kernel deterministic.
+ *  - One run at a time (a lock in /run/rmaplab-kcheck), and every sysfs value
+ *    the run changes is journalled there first, so that the next run restores
+ *    what a killed one changed ("The machine's settings" below).
  *
- * Exit codes: 0 ok, 1 scenario or kernel error, 2 usage or syntax error.
+ * Exit codes: 0 ok, 1 scenario or kernel error, 2 usage or syntax error,
+ * 3 busy (another run held the lock for the whole --wait).
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -809,9 +813,8 @@ static void sweep_tmp(const char *base) {
   int legacy_free = -1;
   struct dirent *e;
   while ((e = readdir(d))) {
-    const char *rest = e->d_name + strlen("rmaplab-kcheck.");
     if (strncmp(e->d_name, "rmaplab-kcheck.", strlen("rmaplab-kcheck."))) continue;
-    const char *dot = strchr(rest, '.');
+    const char *rest = e->d_name + strlen("rmaplab-kcheck."), *dot = strchr(rest, '.');
     int ours = dot && dot > rest && strspn(rest, "0123456789") == (size_t)(dot - rest) && all_of(dot + 1, isalnum, 6);
     if (!ours) {
       if (!all_of(rest, isalnum, 6)) continue;
@@ -839,13 +842,13 @@ static void recover(void) {
   int pid = 0, magic = 0;
   while (fgets(ln, sizeof ln, f)) {
     ln[strcspn(ln, "\n")] = 0;
-    char *sp = strchr(ln + 4, ' ');
+    char *sp;
     if (!strcmp(ln, STATE_MAGIC)) magic = 1;
     else if (!strncmp(ln, "pid ", 4)) pid = atoi(ln + 4);
     else if (!strncmp(ln, "ksm ", 4)) journal_ksm = atoi(ln + 4);
     else if (!strncmp(ln, "tmpdir ", 7)) snprintf(dead_tmp, sizeof dead_tmp, "%s", ln + 7);
-    else if (!strncmp(ln, "set " SYSFS_MM, 4 + strlen(SYSFS_MM)) && sp) {
-      *sp = 0;
+    else if (!strncmp(ln, "set " SYSFS_MM, 4 + strlen(SYSFS_MM)) && (sp = strchr(ln + 4, ' '))) {
+      *sp = 0; /* "set FILE VALUE": only files under /sys/kernel/mm/ are ever written back */
       journal_add(0, ln + 4, sp + 1);
     }
   }
