@@ -594,9 +594,10 @@ static void say(const char *a, const char *b) {
 /* ------------------------------------------------------------------ */
 /* The machine's settings survive any end of a run, and one run at a time.
  *
- * STATE_DIR is root-only and on tmpfs (/run): nobody else can plant a lock or a state file
- * there, and a state file never outlives a reboot, after which the kernel has its boot settings
- * again and there is nothing to restore.
+ * STATE_DIR is root-only (under /run): nobody else can plant a lock or a state file there. The
+ * state file names the boot it was written in (/proc/sys/kernel/random/boot_id): after a reboot
+ * the kernel has its boot settings again and there is nothing to restore (where /run is no
+ * tmpfs, the file outlives the reboot).
  *  - STATE_DIR/lock is flock()ed for the whole run and holds the owner's pid (for the message of
  *    a run that has to wait). Workers inherit the open file and keep it, so the lock is free
  *    only once every process of the run has exited, after exit_mm(): a run that takes the lock
@@ -619,9 +620,17 @@ static jent_t journal[MAXJOURNAL];
 static int njournal;
 static int journal_ksm;  /* an mm of the run entered KSM: ksmd must free its rmap_items at the end */
 
+/* This boot's id, or "" where the kernel has none. */
+static const char *boot_id(void) {
+  static char id[64];
+  if (!id[0] && read_small("/proc/sys/kernel/random/boot_id", id, sizeof id) < 0) id[0] = 0;
+  return id;
+}
+
 static void journal_write(int line) {
   static char buf[MAXJOURNAL * 256 + PATH_MAX + 128];
-  int n = snprintf(buf, sizeof buf, STATE_MAGIC "\npid %d\nksm %d\n", (int)controller_pid, journal_ksm);
+  int n = snprintf(buf, sizeof buf, STATE_MAGIC "\npid %d\nboot %s\nksm %d\n", (int)controller_pid, boot_id(),
+                   journal_ksm);
   if (tmpdir_made) n += snprintf(buf + n, sizeof buf - (size_t)n, "tmpdir %s\n", tmpdir);
   for (int i = 0; i < njournal; i++)
     n += snprintf(buf + n, sizeof buf - (size_t)n, "set %s %s\n", journal[i].path, journal[i].value);
@@ -838,13 +847,14 @@ static void recover(void) {
     if (errno != ENOENT) fail(0, "cannot read " STATE_FILE ": %s", strerror(errno));
     return;
   }
-  char ln[PATH_MAX + 64], dead_tmp[PATH_MAX + 64] = "";
+  char ln[PATH_MAX + 64], dead_tmp[PATH_MAX + 64] = "", boot[64] = "";
   int pid = 0, magic = 0;
   while (fgets(ln, sizeof ln, f)) {
     ln[strcspn(ln, "\n")] = 0;
     char *sp;
     if (!strcmp(ln, STATE_MAGIC)) magic = 1;
     else if (!strncmp(ln, "pid ", 4)) pid = atoi(ln + 4);
+    else if (!strncmp(ln, "boot ", 5)) snprintf(boot, sizeof boot, "%.63s", ln + 5);
     else if (!strncmp(ln, "ksm ", 4)) journal_ksm = atoi(ln + 4);
     else if (!strncmp(ln, "tmpdir ", 7)) snprintf(dead_tmp, sizeof dead_tmp, "%s", ln + 7);
     else if (!strncmp(ln, "set " SYSFS_MM, 4 + strlen(SYSFS_MM)) && (sp = strchr(ln + 4, ' '))) {
@@ -855,6 +865,14 @@ static void recover(void) {
   fclose(f);
   if (!magic)
     fail(0, STATE_FILE " is not a state file of this helper: check /sys/kernel/mm, then remove it by hand");
+  if (strcmp(boot, boot_id())) {
+    note("a run (pid %d) ended without cleaning up before the machine restarted: nothing to restore", pid);
+    njournal = 0;
+    journal_ksm = 0;
+    if (dead_tmp[0] && remove_dead_dir(dead_tmp) == 0) note("removed %s, its temp folder", dead_tmp);
+    unlink(STATE_FILE);
+    return;
+  }
   note("a previous run (pid %d) ended without cleaning up: restoring what it changed", pid);
   journal_write(0); /* the journal is this run's now: if this run dies too, the next one restores the same */
   if (dead_tmp[0] && remove_dead_dir(dead_tmp) == 0) note("removed %s, its temp folder", dead_tmp);

@@ -372,6 +372,34 @@ describe.skipIf(reason !== null)('the helper leaves the machine as it found it',
     }
   });
 
+  it('restores nothing from a state file written before the machine restarted', async () => {
+    // A run killed in an earlier boot: the kernel has started with its own settings since.
+    const file = Object.keys(thp)[0] ?? 'ksm/pages_to_scan';
+    const before = readValue(file);
+    const stale = join(base, 'rmaplab-kcheck.99999998.zX1cV2');
+    mkdirSync(stale);
+    const state = `rmaplab-kcheck state 1\npid 99999998\nboot not-this-boot\nksm 1\ntmpdir ${stale}\nset ${MM}${file} 1234\n`;
+    // Under the lock (flock(1)), so that no running helper's own journal is overwritten.
+    mkdirSync(STATE_DIR, { recursive: true, mode: 0o700 });
+    const wrote = spawnSync('flock', [LOCK_FILE, 'sh', '-c', 'cat > "$0"', STATE_FILE], { input: state });
+    if (wrote.status !== 0) {
+      rmSync(stale, { recursive: true });
+      console.log(`skipped: cannot write ${STATE_FILE} under the lock (flock(1) missing?)`);
+      return;
+    }
+    try {
+      const run = await runOnKernel('spawn A\nobserve\n', { helper, tmpdir: base });
+      expect(run.notes).toContain(
+        'a run (pid 99999998) ended without cleaning up before the machine restarted: nothing to restore',
+      );
+      expect(readValue(file)).toBe(before);
+      expect(existsSync(STATE_FILE)).toBe(false);
+      expect(existsSync(stale)).toBe(false);
+    } finally {
+      if (readValue(file) !== before) writeFileSync(`${MM}${file}`, before);
+    }
+  });
+
   it('runs one at a time: a second run waits, or is refused with --wait 0', { timeout: 60_000 }, async () => {
     const b = await baseline();
     const first = start(helper, ['--tmpdir', base, ...sysfsArgs()], `${KSM_SCENARIO}${'ksm\n'.repeat(100)}`);
