@@ -2,8 +2,10 @@
  * The helper leaves the machine as it found it, however it ends: KSM and THP sysfs values, its
  * temp folders, and the rmap_items and stable nodes of its processes in the kernel. It is killed
  * with SIGKILL at random points (alone, or with its whole process group), and the next run must
- * restore what the dead one changed; runs that overlap wait for each other or are refused.
- * Root only: skipped, with the reason printed, where the kernel cannot be used.
+ * restore what the dead one changed; SIGTERM, SIGINT or SIGHUP at random points, and its own
+ * cleanup must; runs that overlap wait for each other or are refused; a journal from an earlier
+ * boot restores nothing. Root only: skipped, with the reason printed, where the kernel cannot be
+ * used.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import {
