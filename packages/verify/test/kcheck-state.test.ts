@@ -404,7 +404,11 @@ describe.skipIf(reason !== null)('the helper leaves the machine as it found it',
 
   it('runs one at a time: a second run waits, or is refused with --wait 0', { timeout: 60_000 }, async () => {
     const b = await baseline();
-    const first = start(helper, ['--tmpdir', base, ...sysfsArgs()], `${KSM_SCENARIO}${'ksm\n'.repeat(100)}`);
+    const first = start(
+      helper,
+      ['--tmpdir', base, ...sysfsArgs()],
+      `${KSM_SCENARIO}${'observe\n'.repeat(20000)}`,
+    );
     if (first.pid === undefined) throw new Error('the helper did not start');
     await holdsLock(first.pid);
     const refused = await runOnKernel(KSM_SCENARIO, { helper, tmpdir: base, lockWait: 0 }).catch((e) => e);
