@@ -94,17 +94,16 @@ export function pageCacheFault(sys: MmSystem, file: File, index: number): number
   return addToPageCache(sys, file, index, CONTENT_ZERO);
 }
 
-/** VM_READAHEAD_PAGES: the default read_ahead_kb (128 KiB) in pages. */
-export const READAHEAD_PAGES = 32;
-
 /**
- * do_sync_mmap_readahead() — mm/filemap.c: a page-cache miss in a mapped file reads a window of
- * READAHEAD_PAGES around the faulting index back from disk (mmap read-around: it starts half a
- * window before the fault), so the neighbours become resident too.
+ * do_sync_mmap_readahead() — mm/filemap.c (4.9 to 6.18): a page-cache miss in a mapped file reads
+ * a window of `readahead` pages (ra_pages) around the faulting index back (mmap read-around: it
+ * starts half a window before the fault), so the neighbours become resident too. With no window
+ * (ra_pages 0) filemap_fault() reads the missing page alone, as a window of one does.
  */
 function doSyncMmapReadahead(sys: MmSystem, file: File, index: number): void {
-  const start = Math.max(0, index - READAHEAD_PAGES / 2);
-  const end = Math.min(file.sizePages, start + READAHEAD_PAGES);
+  const window = Math.max(1, sys.options.readahead);
+  const start = Math.max(0, index - Math.floor(window / 2));
+  const end = Math.min(file.sizePages, start + window);
   let read = 0;
   for (let i = start; i < end; i++) {
     const content = file.mapping.disk.get(i);

@@ -20,6 +20,11 @@ export interface MmOptions {
   swapPages: number;
   /** KSM max_page_sharing: 256 unless given, from the release that has it (ksm-max-page-sharing); no limit before. */
   ksmMaxSharing: number;
+  /**
+   * file_ra_state.ra_pages — include/linux/fs.h (4.9 to 6.18): the mmap read-around window of a miss,
+   * in pages (the device's read_ahead_kb / 4; 0 reads only the missing page).
+   */
+  readahead: number;
   /** Lock-order violations throw (true) or are only recorded (false). */
   strictLocking: boolean;
 }
@@ -30,6 +35,8 @@ export const DEFAULT_OPTIONS: Readonly<MmOptions> = {
   faultAround: 16,
   swapPages: Number.POSITIVE_INFINITY,
   ksmMaxSharing: Number.POSITIVE_INFINITY,
+  // VM_READAHEAD_PAGES — include/linux/mm.h: the default read_ahead_kb, 128 KiB.
+  readahead: 32,
   strictLocking: true,
 };
 

@@ -10,14 +10,15 @@ export interface Span {
   endColumn: number;
 }
 
-export type SetKey = 'kernel' | 'zero-page' | 'fault-around' | 'swap' | 'ksm-max-sharing';
+export type SetKey = 'kernel' | 'zero-page' | 'fault-around' | 'swap' | 'ksm-max-sharing' | 'readahead';
 
 export type SetValue =
   | { key: 'kernel'; value: string } // a release, normalised (parseRelease)
   | { key: 'zero-page'; value: boolean }
   | { key: 'fault-around'; value: number } // 1..512
   | { key: 'swap'; value: number | 'unlimited' } // 0..2^40
-  | { key: 'ksm-max-sharing'; value: number }; // 2..2^31-1 (the kernel refuses < 2)
+  | { key: 'ksm-max-sharing'; value: number } // 2..2^31-1 (the kernel refuses < 2)
+  | { key: 'readahead'; value: number }; // 0..MAX_READAHEAD pages
 
 export type Prot = 'none' | 'r' | 'rw';
 
@@ -143,3 +144,5 @@ export const MAX_SWAP_PAGES = 2 ** 40;
 export const MIN_KSM_MAX_SHARING = 2;
 /** Largest `set ksm-max-sharing` value. */
 export const MAX_KSM_MAX_SHARING = 2 ** 31 - 1;
+/** Largest `set readahead` value: a window as long as the largest region. */
+export const MAX_READAHEAD = MAX_REGION_PAGES;

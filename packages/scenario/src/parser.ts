@@ -9,6 +9,7 @@ import {
   type Backing,
   MAX_FAULT_AROUND,
   MAX_KSM_MAX_SHARING,
+  MAX_READAHEAD,
   MAX_REGION_PAGES,
   MAX_SWAP_PAGES,
   MIN_KSM_MAX_SHARING,
@@ -75,13 +76,21 @@ export const STATEMENT_USAGE: Readonly<Record<StatementName, string>> = {
   mkclean: 'P: mkclean REGION PAGE',
 };
 
-export const SET_KEYS: readonly SetKey[] = ['kernel', 'zero-page', 'fault-around', 'swap', 'ksm-max-sharing'];
+export const SET_KEYS: readonly SetKey[] = [
+  'kernel',
+  'zero-page',
+  'fault-around',
+  'swap',
+  'ksm-max-sharing',
+  'readahead',
+];
 const SET_USAGE: Record<SetKey, string> = {
   kernel: `set kernel VERSION (${OLDEST_MODELLED} to ${NEWEST_MODELLED}, e.g. 6.12)`,
   'zero-page': 'set zero-page on|off',
   'fault-around': `set fault-around PAGES (1..${MAX_FAULT_AROUND})`,
   swap: 'set swap PAGES|unlimited',
   'ksm-max-sharing': `set ksm-max-sharing N (${MIN_KSM_MAX_SHARING}..${MAX_KSM_MAX_SHARING})`,
+  readahead: `set readahead PAGES (0..${MAX_READAHEAD})`,
 };
 /** The keyword lists a statement's arguments take (exported so the web editor highlights the same words). */
 export const ON_OFF = ['on', 'off'] as const;
@@ -192,6 +201,7 @@ const A = {
   faultAround: { label: 'fault-around window', expected: 'a number of pages' },
   swap: { label: 'swap size', expected: 'a number of pages or unlimited' },
   ksmMaxSharing: { label: 'ksm-max-sharing value', expected: 'a number' },
+  readahead: { label: 'readahead window', expected: 'a number of pages' },
 } satisfies Record<string, Arg>;
 
 /** [A-Za-z] */
@@ -659,6 +669,9 @@ class LineParser {
             n < MIN_KSM_MAX_SHARING ? ': the kernel refuses values below 2' : '',
           ),
         };
+        break;
+      case 'readahead':
+        set = { key, value: this.number(A.readahead, 0, MAX_READAHEAD) };
         break;
     }
     const valueSpan = this.lastSpan();

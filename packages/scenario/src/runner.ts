@@ -302,6 +302,9 @@ export class ScenarioRunner {
         // Before ksm-max-page-sharing (4.13) there is no max_page_sharing: the option has no effect.
         if (this.sys.rules['ksm-max-page-sharing']) o.ksmMaxSharing = s.value;
         return;
+      case 'readahead':
+        o.readahead = s.value;
+        return;
     }
   }
 

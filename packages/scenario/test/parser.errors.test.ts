@@ -128,6 +128,8 @@ const CASES: Case[] = [
   ['set swap 1099511627777', 1, 10, 'swap size out of range', 'limit'],
   ['set ksm-max-sharing 1', 1, 21, 'the kernel refuses values below 2', 'limit'],
   ['set ksm-max-sharing 2147483648', 1, 21, 'ksm-max-sharing value out of range', 'limit'],
+  ['set readahead 16777217', 1, 15, 'readahead window out of range', 'limit'],
+  ['set readahead many', 1, 15, 'bad readahead window', 'syntax'],
   ['set kernel 4.9 6.12', 1, 16, 'unexpected extra argument after "4.9"', 'syntax'],
   // Position within a scenario: blank and comment lines count as lines, tabs as one column.
   ['spawn A\n\n# comment\nA: mmap heap 4 anon private\n\tA: frobnicate', 5, 5, 'unknown statement', 'syntax'],

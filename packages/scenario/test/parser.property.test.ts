@@ -4,6 +4,7 @@ import {
   type Advice,
   MAX_FAULT_AROUND,
   MAX_KSM_MAX_SHARING,
+  MAX_READAHEAD,
   MAX_REGION_PAGES,
   MAX_SWAP_PAGES,
   type Prot,
@@ -38,6 +39,7 @@ const setValue: fc.Arbitrary<SetValue> = fc.oneof(
   fc
     .integer({ min: 2, max: MAX_KSM_MAX_SHARING })
     .map((value) => ({ key: 'ksm-max-sharing' as const, value })),
+  fc.integer({ min: 0, max: MAX_READAHEAD }).map((value) => ({ key: 'readahead' as const, value })),
 );
 
 const statement: fc.Arbitrary<StatementData> = fc.oneof(
@@ -268,6 +270,7 @@ const vocabulary = [
   'fault-around',
   'swap',
   'ksm-max-sharing',
+  'readahead',
   'unlimited',
   'on',
   'off',

@@ -45,6 +45,8 @@ const VALID: [string, Record<string, unknown>][] = [
   ['set swap unlimited', { op: 'set', set: { key: 'swap', value: 'unlimited' } }],
   ['set ksm-max-sharing 2', { op: 'set', set: { key: 'ksm-max-sharing', value: 2 } }],
   ['set ksm-max-sharing 2147483647', { op: 'set', set: { key: 'ksm-max-sharing', value: 2 ** 31 - 1 } }],
+  ['set readahead 0', { op: 'set', set: { key: 'readahead', value: 0 } }],
+  ['set readahead 16777216', { op: 'set', set: { key: 'readahead', value: 2 ** 24 } }],
   ['A: mmap heap 4 anon private', { ...AH, op: 'mmap', pages: 4, backing: { type: 'anon' }, shared: false }],
   ['A: mmap heap 1 anon shared', { ...AH, op: 'mmap', pages: 1, backing: { type: 'anon' }, shared: true }],
   [

@@ -149,6 +149,32 @@ observe
       .sort((a, b) => a - b);
     expect(mapped).toEqual(Array.from({ length: 16 }, (_, i) => 16 + i));
   });
+
+  // Page 40's fault reads a window around it back; page 50's then hits the page cache, so its
+  // fault-around (48..63) maps only what that window brought back.
+  const window = (readahead: number) => `
+set kernel 6.12
+set swap 0
+set readahead ${readahead}
+spawn C
+C: mmap q 64 file:g private
+C: read q 0..63
+C: madvise q pageout
+C: read q 40
+C: read q 50
+observe
+`;
+  const mappedPages = (text: string) =>
+    run(text)
+      .observations[0].pages.flatMap((p) => p.mappings)
+      .map((m) => Number(m.split(':')[2]))
+      .sort((a, b) => a - b);
+  const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => a + i);
+  it('set readahead: the read-around window starts half a window before the fault', () => {
+    expect(mappedPages(window(32))).toEqual(range(32, 55)); // 24..55 read back
+    expect(mappedPages(window(2048))).toEqual(range(32, 63)); // the whole file, clipped at its end
+    expect(mappedPages(window(0))).toEqual([40, 50]); // each missing page alone
+  });
 });
 
 describe('runner: overrides of the scenario’s own set lines (--set)', () => {

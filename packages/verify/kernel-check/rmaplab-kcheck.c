@@ -3,7 +3,7 @@
  * (.rmap) on the running Linux kernel and print one JSON observation line per
  * `observe`, in the format of the scenario contract (shared/scenario-language.md).
  *
- * Design (see tools/kernel-check/README.md for the long version):
+ * Design (see kernel-check/README.md for the long version):
  *  - The controller (this process) parses the whole scenario first (syntax
  *    errors exit 2 before anything runs), then executes it statement by
  *    statement.
@@ -28,8 +28,12 @@
  *    as unevictable are settled (disable with --no-drain).
  *  - All processes are pinned to CPU 0 by default (--no-pin to disable), which
  *    makes the per-CPU batching behaviour of the kernel deterministic.
+ *  - One run at a time (a lock in /run/rmaplab-kcheck), and every sysfs value
+ *    the run changes is journalled there first, so that the next run restores
+ *    what a killed one changed ("The machine's settings" below).
  *
- * Exit codes: 0 ok, 1 scenario or kernel error, 2 usage or syntax error.
+ * Exit codes: 0 ok, 1 scenario or kernel error, 2 usage or syntax error,
+ * 3 busy (another run held the lock for the whole --wait).
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -45,9 +49,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/sysmacros.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -98,8 +105,12 @@
 /* ------------------------------------------------------------------ */
 /* options */
 static int opt_strict, opt_verbose, opt_pin = 1, opt_drain = 1, opt_smart_scan_off = 1;
-static double opt_ksm_timeout = 60.0;
+static double opt_ksm_timeout = 60.0, opt_wait = 180.0;
 static const char *opt_tmpbase;
+static int opt_recover_only;
+#define MAXSYSFSOPT 16
+static const char *opt_sysfs[MAXSYSFSOPT]; /* --sysfs KEY=VALUE */
+static int nopt_sysfs;
 
 /* ------------------------------------------------------------------ */
 /* statements */
@@ -131,14 +142,17 @@ typedef struct {
   unsigned long base;   /* current start address of page 0 */
   long size;            /* latest size in pages */
   long backing;         /* shared anon: pages of the shmem object */
-  unsigned char *st;    /* per-page enum pstate, `size` entries */
+  unsigned char *st;    /* per page: enum pstate | ST_MERGEABLE, `size` entries */
 } region_t;
+
+/* The page's VMA has VM_MERGEABLE: ksmd keeps scanning an mm only while it has such a VMA. */
+#define ST_MERGEABLE 0x80
+#define PST(x) ((x) & ~ST_MERGEABLE)
 
 typedef struct {
   char name[MAXNAME];
   pid_t pid;
   int sock, alive, used;
-  int ksm_mm;           /* the mm is on KSM's list (MMF_VM_MERGEABLE): ksmd scans it */
   region_t reg[MAXREG];
   int nreg;
 } proc_t;
@@ -153,22 +167,26 @@ static proc_t procs[MAXPROC];
 static int nprocs;
 static file_t files[MAXFILE];
 static int nfiles;
-static char tmpdir[PATH_MAX - 64];
+static char tmpdir[PATH_MAX - 64], tmpbase[PATH_MAX - 64];
 static int tmpdir_made;
 static unsigned long slot_base;
 static int next_slot;
 static uint64_t unique_counter;
+/* Mixed into every named content: the same VALUE gives identical pages within this run only, so
+ * KSM never merges this run's pages with a page of another process that happens to hold the same
+ * pattern (another run's leftovers, or anything else on the machine). */
+static uint64_t run_salt;
 static int kpagecount_fd = -1, kpageflags_fd = -1;
 static pid_t controller_pid;
 static char *drain_page;
+static int lock_fd = -1, lock_held; /* STATE_DIR/lock, see "The machine's settings" below */
+/* The controller's end of the socket of a worker being created, until it is in procs[]. */
+static int pending_sock = -1;
 
-/* KSM sysfs settings saved for restore */
+/* The KSM settings the helper changes (all journalled before the first change, see below). */
 #define KSM_DIR "/sys/kernel/mm/ksm/"
-static const char *ksm_keys[] = {"smart_scan", "advisor_mode", "pages_to_scan", "sleep_millisecs", "run"};
+static const char *ksm_keys[] = {"run", "smart_scan", "advisor_mode", "pages_to_scan", "sleep_millisecs"}; /* run first */
 #define NKSMKEYS 5
-static char ksm_saved[NKSMKEYS][64];
-static int ksm_have[NKSMKEYS];
-static int ksm_saved_ok;
 
 /* ------------------------------------------------------------------ */
 /* worker protocol */
@@ -400,7 +418,7 @@ static void worker_loop(int sock) {
       if (c < 0) { rs.rc = -1; rs.err = errno; close(passed_fd); break; }
       if (c == 0) {
         close(sock);
-        close_all_but(passed_fd, -1);
+        close_all_but(passed_fd, lock_fd);
         int s = passed_fd;
         rsp_t hello;
         memset(&hello, 0, sizeof hello);
@@ -515,7 +533,7 @@ static int find_or_create_file(int line, const char *name, long pages) {
     if (fd < 0) fail(line, "cannot open file %s: %s", f->path, strerror(errno));
     unsigned char buf[PG];
     for (long pg = f->pages; pg < pages; pg++) {
-      fill_page(buf, fnv1a(f->name) ^ ((uint64_t)(idx + 1) << 48) ^ (uint64_t)pg * 0x1000193ULL ^ 0x5a5a5a5a);
+      fill_page(buf, fnv1a(f->name) ^ ((uint64_t)(idx + 1) << 48) ^ (uint64_t)pg * 0x1000193ULL ^ run_salt);
       /* one page per write(): keeps the page-cache folios order-0 */
       if (pwrite(fd, buf, PG, (off_t)(pg * PG)) != (ssize_t)PG)
         fail(line, "cannot write file %s: %s", f->path, strerror(errno));
@@ -550,6 +568,113 @@ static int write_small(const char *path, const char *val) {
   return n == (ssize_t)strlen(val) ? 0 : -1;
 }
 
+/* advisor_mode and the THP files read like "[none] scan-time": extract the bracketed word */
+static void bracketed(char *s) {
+  char *a = strchr(s, '['), *b = a ? strchr(a, ']') : NULL;
+  if (a && b) { memmove(s, a + 1, (size_t)(b - a - 1)); s[b - a - 1] = 0; }
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000 * 1000};
+  nanosleep(&ts, NULL);
+}
+
+/* A note that is safe in a signal handler (write(2) only). */
+static void say(const char *a, const char *b) {
+  static const char pre[] = "rmaplab-kcheck: ";
+  ssize_t r = write(2, pre, sizeof pre - 1);
+  r = write(2, a, strlen(a));
+  if (b) r = write(2, b, strlen(b));
+  r = write(2, "\n", 1);
+  (void)r;
+}
+
+/* ------------------------------------------------------------------ */
+/* The machine's settings survive any end of a run, and one run at a time.
+ *
+ * STATE_DIR is root-only (under /run): nobody else can plant a lock or a state file there. The
+ * state file names the boot it was written in (/proc/sys/kernel/random/boot_id): after a reboot
+ * the kernel has its boot settings again and there is nothing to restore (where /run is no
+ * tmpfs, the file outlives the reboot).
+ *  - STATE_DIR/lock is flock()ed for the whole run and holds the owner's pid (for the message of
+ *    a run that has to wait). Workers inherit the open file and keep it, so the lock is free
+ *    only once every process of the run has exited, after exit_mm(): a run that takes the lock
+ *    knows that the previous run and all its address spaces are gone.
+ *  - STATE_DIR/state is the journal: rewritten (temp file, fsync, rename, fsync of the folder)
+ *    before the first write of every sysfs file, with that file's prior value. It also names
+ *    the run's temp folder and says whether an mm of the run entered KSM. A run that ends
+ *    normally, on an error or on SIGINT/SIGTERM/SIGHUP restores the values and removes the
+ *    file. A run that finds the file under the lock (its owner was killed: SIGKILL, OOM)
+ *    restores from it before it records anything as "prior" itself.
+ * Every sysfs value the helper changes goes through sysfs_change(). */
+#define STATE_DIR "/run/rmaplab-kcheck"
+#define STATE_FILE STATE_DIR "/state"
+#define STATE_MAGIC "rmaplab-kcheck state 1"
+#define SYSFS_MM "/sys/kernel/mm/"
+#define MAXJOURNAL 64
+
+typedef struct { char path[160]; char value[64]; } jent_t;
+static jent_t journal[MAXJOURNAL];
+static int njournal;
+static int journal_ksm;  /* an mm of the run entered KSM: ksmd must free its rmap_items at the end */
+
+/* This boot's id, or "" where the kernel has none. */
+static const char *boot_id(void) {
+  static char id[64];
+  if (!id[0] && read_small("/proc/sys/kernel/random/boot_id", id, sizeof id) < 0) id[0] = 0;
+  return id;
+}
+
+static void journal_write(int line) {
+  static char buf[MAXJOURNAL * 256 + PATH_MAX + 128];
+  int n = snprintf(buf, sizeof buf, STATE_MAGIC "\npid %d\nboot %s\nksm %d\n", (int)controller_pid, boot_id(),
+                   journal_ksm);
+  if (tmpdir_made) n += snprintf(buf + n, sizeof buf - (size_t)n, "tmpdir %s\n", tmpdir);
+  for (int i = 0; i < njournal; i++)
+    n += snprintf(buf + n, sizeof buf - (size_t)n, "set %s %s\n", journal[i].path, journal[i].value);
+  int fd = open(STATE_FILE ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
+  int ok = fd >= 0 && write(fd, buf, (size_t)n) == n && fsync(fd) == 0;
+  if (fd >= 0 && close(fd) < 0) ok = 0;
+  if (!ok || rename(STATE_FILE ".tmp", STATE_FILE) < 0)
+    fail(line, "cannot write the state file " STATE_FILE ": %s", strerror(errno));
+  int dfd = open(STATE_DIR, O_RDONLY | O_DIRECTORY);
+  if (dfd >= 0) { fsync(dfd); close(dfd); }
+}
+
+static void journal_add(int line, const char *path, const char *value) {
+  if (njournal == MAXJOURNAL || strlen(path) >= sizeof journal[0].path || strlen(value) >= sizeof journal[0].value)
+    fail(line, "internal error: cannot journal %s", path);
+  snprintf(journal[njournal].path, sizeof journal[0].path, "%s", path);
+  snprintf(journal[njournal].value, sizeof journal[0].value, "%s", value);
+  njournal++;
+}
+
+/* Journal the current value of a sysfs file (once per file and run), before it is changed. */
+static void journal_record(int line, const char *path) {
+  for (int i = 0; i < njournal; i++)
+    if (!strcmp(journal[i].path, path)) return;
+  char v[sizeof journal[0].value];
+  if (read_small(path, v, sizeof v) < 0) fail(line, "cannot read %s: %s", path, strerror(errno));
+  bracketed(v);
+  if (strchr(v, '\n')) fail(line, "cannot journal %s: not a one-line value", path);
+  journal_add(line, path, v);
+  journal_write(line);
+}
+
+/* Set a sysfs file for the rest of the run. Its prior value is journalled first and comes back
+ * at the end of the run, or at the start of the next run if this one is killed. KSM's settings
+ * go through here; so will `set thp`'s transparent_hugepage/hugepages-NkB/enabled. */
+static void sysfs_change(int line, const char *path, const char *value) {
+  journal_record(line, path);
+  if (write_small(path, value) < 0) fail(line, "cannot write %s to %s: %s", value, path, strerror(errno));
+}
+
 static long ksm_get(const char *key) {
   char path[128], buf[64];
   snprintf(path, sizeof path, KSM_DIR "%s", key);
@@ -557,64 +682,250 @@ static long ksm_get(const char *key) {
   return atol(buf);
 }
 
-static int ksm_set(const char *key, const char *val) {
-  char path[128];
-  snprintf(path, sizeof path, KSM_DIR "%s", key);
-  return write_small(path, val);
+/* ksm_rmap_items: pages_volatile is ksm_rmap_items minus the other three (clamped at 0). */
+static long ksm_rmap_items(void) {
+  return ksm_get("pages_shared") + ksm_get("pages_sharing") + ksm_get("pages_unshared") + ksm_get("pages_volatile");
 }
 
-/* advisor_mode reads like "[none] scan-time": extract the bracketed word */
-static void bracketed(char *s) {
-  char *a = strchr(s, '['), *b = a ? strchr(a, ']') : NULL;
-  if (a && b) { memmove(s, a + 1, (size_t)(b - a - 1)); s[b - a - 1] = 0; }
+/* An mm that exits after ksmd has scanned it stays on ksmd's list with its rmap_items, and the
+ * stable nodes they hold, until ksmd visits it again and finds it exiting (__ksm_exit(),
+ * scan_get_next_rmap_item()). __ksm_exit() moves it to just after ksmd's cursor, so the pass under
+ * way (or the next one) frees it: once full_scans has advanced past the moment every process of
+ * the run was gone, nothing of the run is left. When ksmd's list is empty there is nothing to
+ * free, full_scans would stand still, and no rmap_item exists at all. Called with every process
+ * of the run gone; safe in a signal handler (the files were journalled when KSM was first used). */
+static void ksm_drain(void) {
+  long f0 = ksm_get("full_scans");
+  sysfs_change(0, KSM_DIR "pages_to_scan", "10000");
+  sysfs_change(0, KSM_DIR "sleep_millisecs", "5");
+  sysfs_change(0, KSM_DIR "run", "1");
+  for (double t0 = now_s(); ksm_get("full_scans") == f0 && ksm_rmap_items() > 0; sleep_ms(2))
+    if (now_s() - t0 > opt_ksm_timeout) {
+      say("warning: ksmd did not finish a scan in --ksm-timeout: rmap_items and stable nodes of this run's "
+          "processes stay in the kernel until ksmd runs again",
+          NULL);
+      break;
+    }
+  journal_ksm = 0;
 }
 
-static void ksm_save(void) {
-  for (int i = 0; i < NKSMKEYS; i++) {
-    char path[128];
-    snprintf(path, sizeof path, KSM_DIR "%s", ksm_keys[i]);
-    ksm_have[i] = read_small(path, ksm_saved[i], sizeof ksm_saved[i]) == 0;
-    if (ksm_have[i] && !strcmp(ksm_keys[i], "advisor_mode")) bracketed(ksm_saved[i]);
-  }
-  ksm_saved_ok = 1;
+/* Put a journalled file back to its prior value now; the journal keeps it for the end of the run. */
+static void journal_put_back(int line, const char *path) {
+  for (int i = 0; i < njournal; i++)
+    if (!strcmp(journal[i].path, path) && write_small(path, journal[i].value) < 0)
+      fail(line, "cannot write %s to %s: %s", journal[i].value, path, strerror(errno));
 }
 
-/* async-signal-safe enough: open/write/close only */
-static void ksm_restore(void) {
-  if (!ksm_saved_ok) return;
-  for (int i = 0; i < NKSMKEYS; i++) {
-    if (!ksm_have[i]) continue;
-    char path[128] = KSM_DIR;
-    strcat(path, ksm_keys[i]);
-    int fd = open(path, O_WRONLY);
-    if (fd >= 0) {
-      ssize_t r = write(fd, ksm_saved[i], strlen(ksm_saved[i]));
-      (void)r;
-      close(fd);
+/* Put every journalled value back (latest change first) and drop the state file. Safe in a
+ * signal handler. */
+static void journal_restore(void) {
+  for (int i = njournal - 1; i >= 0; i--)
+    if (write_small(journal[i].path, journal[i].value) < 0)
+      say("warning: cannot restore ", journal[i].path);
+  njournal = 0;
+  unlink(STATE_FILE);
+}
+
+static void on_alarm(int sig) { (void)sig; }
+
+static int read_pid(const char *path) {
+  char b[32];
+  return read_small(path, b, sizeof b) == 0 ? atoi(b) : 0;
+}
+
+/* Take STATE_DIR/lock, waiting up to --wait seconds for a run that holds it; exit 3 if it stays
+ * taken. */
+static void take_lock(void) {
+  struct stat st;
+  if (mkdir(STATE_DIR, 0700) < 0 && errno != EEXIST) fail(0, "cannot create " STATE_DIR ": %s", strerror(errno));
+  if (lstat(STATE_DIR, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 077))
+    fail(0, STATE_DIR " must be a folder only root can use (mode 0700, owner root); not using it");
+  lock_fd = open(STATE_DIR "/lock", O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
+  if (lock_fd < 0) fail(0, "cannot open " STATE_DIR "/lock: %s", strerror(errno));
+  if (flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
+    if (errno != EWOULDBLOCK) fail(0, "cannot lock " STATE_DIR "/lock: %s", strerror(errno));
+    int holder = read_pid(STATE_DIR "/lock");
+    int waited = 0;
+    if (opt_wait > 0) {
+      note("waiting up to %.0f s for the run of pid %d to finish (one run at a time: " STATE_DIR "/lock)", opt_wait,
+           holder);
+      struct sigaction sa, old;
+      memset(&sa, 0, sizeof sa);
+      sa.sa_handler = on_alarm; /* no SA_RESTART: flock() returns EINTR when the time is up */
+      sigaction(SIGALRM, &sa, &old);
+      struct itimerval it = {{0, 0}, {(long)opt_wait, (long)((opt_wait - (long)opt_wait) * 1e6)}};
+      setitimer(ITIMER_REAL, &it, NULL);
+      waited = flock(lock_fd, LOCK_EX) == 0;
+      struct itimerval off = {{0, 0}, {0, 0}};
+      setitimer(ITIMER_REAL, &off, NULL);
+      sigaction(SIGALRM, &old, NULL);
+    }
+    if (!waited) {
+      fflush(stdout);
+      fprintf(stderr,
+              "rmaplab-kcheck: busy: another rmaplab-kcheck run (pid %d%s) holds " STATE_DIR "/lock and kept it "
+              "for the %.0f s this run waited; only one run at a time may use the machine's KSM and THP settings\n",
+              holder, holder > 0 && kill(holder, 0) < 0 ? ", exited, but processes it started have not" : "",
+              opt_wait);
+      exit(3);
     }
   }
-  ksm_saved_ok = 0;
+  lock_held = 1;
+  char b[32];
+  int n = snprintf(b, sizeof b, "%d\n", (int)controller_pid);
+  if (ftruncate(lock_fd, 0) < 0 || pwrite(lock_fd, b, (size_t)n, 0) != n)
+    note("warning: cannot write the pid into " STATE_DIR "/lock: %s", strerror(errno));
+}
+
+/* Remove a temp folder of a dead run: only a real folder of root's (never through a symlink:
+ * /var/tmp is world-writable), and in it only regular files; anything else stays, and the
+ * folder with it. */
+static int remove_dead_dir(const char *path) {
+  struct stat st;
+  if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0) return -1;
+  int dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+  DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+  if (!d) return -1;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    struct stat fs;
+    if (fstatat(dfd, e->d_name, &fs, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(fs.st_mode)) unlinkat(dfd, e->d_name, 0);
+  }
+  closedir(d);
+  return rmdir(path);
+}
+
+/* Whether a process other than this one runs rmaplab-kcheck. */
+static int other_kcheck_running(void) {
+  DIR *d = opendir("/proc");
+  struct dirent *e;
+  int found = 0;
+  while (d && !found && (e = readdir(d))) {
+    if (!isdigit((unsigned char)e->d_name[0]) || atoi(e->d_name) == (int)controller_pid) continue;
+    char path[300], comm[32];
+    snprintf(path, sizeof path, "/proc/%s/comm", e->d_name);
+    found = read_small(path, comm, sizeof comm) == 0 && !strcmp(comm, "rmaplab-kcheck");
+  }
+  if (d) closedir(d);
+  return found;
+}
+
+static int all_of(const char *s, int (*cls)(int), size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (!s[i] || !cls((unsigned char)s[i])) return 0;
+  return !s[n];
+}
+
+/* Temp folders that runs which died left in BASE. Under the lock, every rmaplab-kcheck.PID.XXXXXX
+ * is a dead run's (only the lock's owner makes one). rmaplab-kcheck.XXXXXX comes from a helper
+ * older than the lock, which may still be running: removed only when no other rmaplab-kcheck
+ * process exists. */
+static void sweep_tmp(const char *base) {
+  DIR *d = opendir(base);
+  if (!d) return;
+  int legacy_free = -1;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    if (strncmp(e->d_name, "rmaplab-kcheck.", strlen("rmaplab-kcheck."))) continue;
+    const char *rest = e->d_name + strlen("rmaplab-kcheck."), *dot = strchr(rest, '.');
+    int ours = dot && dot > rest && strspn(rest, "0123456789") == (size_t)(dot - rest) && all_of(dot + 1, isalnum, 6);
+    if (!ours) {
+      if (!all_of(rest, isalnum, 6)) continue;
+      if (legacy_free < 0) legacy_free = !other_kcheck_running();
+      if (!legacy_free) continue;
+    }
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", base, e->d_name);
+    if (remove_dead_dir(path) == 0) note("removed %s, the temp folder of a run that died", path);
+    else note("warning: cannot remove %s (a temp folder of a run that died): %s", path, strerror(errno));
+  }
+  closedir(d);
+}
+
+/* A state file under the lock is a dead run's: put back what it changed, let ksmd free what its
+ * processes left in KSM, and remove its temp folder, before this run records any value. */
+static void recover(void) {
+  unlink(STATE_FILE ".tmp"); /* a journal write that did not finish; the state file is still whole */
+  FILE *f = fopen(STATE_FILE, "r");
+  if (!f) {
+    if (errno != ENOENT) fail(0, "cannot read " STATE_FILE ": %s", strerror(errno));
+    return;
+  }
+  char ln[PATH_MAX + 64], dead_tmp[PATH_MAX + 64] = "", boot[64] = "";
+  int pid = 0, magic = 0;
+  while (fgets(ln, sizeof ln, f)) {
+    ln[strcspn(ln, "\n")] = 0;
+    char *sp;
+    if (!strcmp(ln, STATE_MAGIC)) magic = 1;
+    else if (!strncmp(ln, "pid ", 4)) pid = atoi(ln + 4);
+    else if (!strncmp(ln, "boot ", 5)) snprintf(boot, sizeof boot, "%.63s", ln + 5);
+    else if (!strncmp(ln, "ksm ", 4)) journal_ksm = atoi(ln + 4);
+    else if (!strncmp(ln, "tmpdir ", 7)) snprintf(dead_tmp, sizeof dead_tmp, "%s", ln + 7);
+    else if (!strncmp(ln, "set " SYSFS_MM, 4 + strlen(SYSFS_MM)) && (sp = strchr(ln + 4, ' '))) {
+      *sp = 0; /* "set FILE VALUE": only files under /sys/kernel/mm/ are ever written back */
+      journal_add(0, ln + 4, sp + 1);
+    }
+  }
+  fclose(f);
+  if (!magic)
+    fail(0, STATE_FILE " is not a state file of this helper: check /sys/kernel/mm, then remove it by hand");
+  if (strcmp(boot, boot_id())) {
+    note("a run (pid %d) ended without cleaning up before the machine restarted: nothing to restore", pid);
+    njournal = 0;
+    journal_ksm = 0;
+    if (dead_tmp[0] && remove_dead_dir(dead_tmp) == 0) note("removed %s, its temp folder", dead_tmp);
+    unlink(STATE_FILE);
+    return;
+  }
+  note("a previous run (pid %d) ended without cleaning up: restoring what it changed", pid);
+  journal_write(0); /* the journal is this run's now: if this run dies too, the next one restores the same */
+  if (dead_tmp[0] && remove_dead_dir(dead_tmp) == 0) note("removed %s, its temp folder", dead_tmp);
+  if (journal_ksm) {
+    note("letting ksmd free the KSM state of its processes");
+    ksm_drain();
+  }
+  for (int i = njournal - 1; i >= 0; i--) note("restored %s = %s", journal[i].path, journal[i].value);
+  journal_restore();
 }
 
 /* ------------------------------------------------------------------ */
-/* cleanup: kill workers, reap, remove temp files, restore KSM */
+/* cleanup: kill workers, reap, remove temp files, let ksmd forget the run, restore sysfs */
 static volatile sig_atomic_t cleaning;
 
 static void cleanup_async(void) {
   if (cleaning || getpid() != controller_pid) return;
   cleaning = 1;
+  /* a signal now would end the process halfway through: the cleanup finishes first */
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  sigprocmask(SIG_BLOCK, &set, NULL);
   for (int i = 0; i < nprocs; i++)
     if (procs[i].used && procs[i].alive && procs[i].pid > 0) kill(procs[i].pid, SIGKILL);
+  /* A worker whose creation a signal interrupted is in no table yet, but its socket's other end
+   * is ours only: EOF ends it. */
+  for (int i = 0; i < nprocs; i++)
+    if (procs[i].used && procs[i].alive) close(procs[i].sock);
+  if (pending_sock >= 0) close(pending_sock);
   /* we are a child subreaper: every worker ends up as our child */
   while (waitpid(-1, NULL, 0) > 0 || errno == EINTR) {}
   for (int i = 0; i < nfiles; i++) unlink(files[i].path);
   if (tmpdir_made) rmdir(tmpdir);
-  ksm_restore();
+  if (!lock_held) return; /* the journal belongs to the run that holds the lock */
+  if (journal_ksm) ksm_drain();
+  journal_restore();
 }
 
 static void on_signal(int sig) {
   cleanup_async();
+  /* die of the signal, as the caller expects (cleanup_async() left it blocked) */
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, sig);
   signal(sig, SIG_DFL);
+  sigprocmask(SIG_UNBLOCK, &set, NULL);
   raise(sig);
   _exit(128 + sig);
 }
@@ -626,7 +937,7 @@ static void check_access(const stmt_t *s, proc_t *p, region_t *r, long a, long b
     if (pg >= r->size)
       fail(s->line, "%s %s:%s:%ld: page out of range (region has %ld pages)", write ? "write" : "read",
            p->name, r->name, pg, r->size);
-    int st = r->st[pg];
+    int st = PST(r->st[pg]);
     if (st == S_UNMAPPED)
       fail(s->line, "%s %s:%s:%ld: page is not mapped (the process would get SIGSEGV)", write ? "write" : "read",
            p->name, r->name, pg);
@@ -724,7 +1035,7 @@ static void do_observe(const stmt_t *s) {
         if (pread(fd, &pm, 8, (off_t)(va / PG * 8)) != 8) pm = 0;
         int present = (pm >> 63) & 1, swp = (pm >> 62) & 1;
         uint64_t pfn = pm & ((1ULL << 55) - 1);
-        if (r->st[pg] == S_UNMAPPED) present = 0, swp = 0;
+        if (PST(r->st[pg]) == S_UNMAPPED) present = 0, swp = 0;
         if (present && pfn == 0)
           fail(s->line, "pagemap shows no PFNs (needs CAP_SYS_ADMIN)");
         if (present) {
@@ -797,46 +1108,41 @@ static void do_observe(const stmt_t *s) {
 
 /* ------------------------------------------------------------------ */
 /* ksm */
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void ksm_need(int line) {
   if (access(KSM_DIR "run", F_OK) != 0)
     fail(line, "KSM is not available on this kernel (" KSM_DIR " missing; CONFIG_KSM=n)");
 }
 
-static void ksm_checked_set(int line, const char *k, const char *v) {
-  if (ksm_set(k, v) < 0) fail(line, "cannot write %s to " KSM_DIR "%s: %s", v, k, strerror(errno));
+/* Whether a live process has a page in a VM_MERGEABLE VMA. ksmd drops an mm from its list when a
+ * pass finds no VM_MERGEABLE VMA in it (scan_get_next_rmap_item()), and sleeps while the list is
+ * empty (ksmd_should_run()), so full_scans stops: without such a page there is nothing to merge,
+ * and nothing to wait for. */
+static int any_mergeable(void) {
+  for (int i = 0; i < nprocs; i++)
+    for (int j = 0; procs[i].used && procs[i].alive && j < procs[i].nreg; j++)
+      for (long pg = 0; pg < procs[i].reg[j].size; pg++)
+        if (procs[i].reg[j].st[pg] & ST_MERGEABLE) return 1;
+  return 0;
 }
 
 static void do_ksm(const stmt_t *s) {
   ksm_need(s->line);
-  /* ksmd sleeps while no mm is on its list (ksmd_should_run()), so full_scans would never
-   * advance: with no mergeable process there is nothing to merge, and nothing to wait for. */
-  int any = 0;
-  for (int i = 0; i < nprocs; i++)
-    if (procs[i].used && procs[i].alive && procs[i].ksm_mm) any = 1;
-  if (!any) {
-    if (opt_verbose) note("line %d: ksm: no process has a mergeable private region, nothing to scan", s->line);
+  if (!any_mergeable()) {
+    if (opt_verbose) note("line %d: ksm: no live process has a mergeable VMA, nothing to scan", s->line);
     return;
   }
-  if (access(KSM_DIR "advisor_mode", F_OK) == 0) ksm_checked_set(s->line, "advisor_mode", "none");
-  if (opt_smart_scan_off && access(KSM_DIR "smart_scan", F_OK) == 0) ksm_checked_set(s->line, "smart_scan", "0");
-  ksm_checked_set(s->line, "pages_to_scan", "10000");
-  ksm_checked_set(s->line, "sleep_millisecs", "5");
+  if (access(KSM_DIR "advisor_mode", F_OK) == 0) sysfs_change(s->line, KSM_DIR "advisor_mode", "none");
+  if (opt_smart_scan_off && access(KSM_DIR "smart_scan", F_OK) == 0) sysfs_change(s->line, KSM_DIR "smart_scan", "0");
+  sysfs_change(s->line, KSM_DIR "pages_to_scan", "10000");
+  sysfs_change(s->line, KSM_DIR "sleep_millisecs", "5");
   long f0 = ksm_get("full_scans");
-  ksm_checked_set(s->line, "run", "1");
+  sysfs_change(s->line, KSM_DIR "run", "1");
   double t0 = now_s();
   long last_scan = -1, stable = 0, counters[3] = {-1, -1, -1};
   long need = f0 + 3;
   for (;;) {
-    if (now_s() - t0 > opt_ksm_timeout) {
-      ksm_set("run", "0");
+    if (now_s() - t0 > opt_ksm_timeout)
       fail(s->line, "ksm: no fixed point after %.0f s (%ld full scans)", opt_ksm_timeout, ksm_get("full_scans") - f0);
-    }
     long fs = ksm_get("full_scans");
     if (fs >= need && fs != last_scan) {
       long c[3] = {ksm_get("pages_shared"), ksm_get("pages_sharing"), ksm_get("pages_unshared")};
@@ -846,10 +1152,15 @@ static void do_ksm(const stmt_t *s) {
       last_scan = fs;
       if (stable >= 2) break;
     }
-    struct timespec ts = {0, 2 * 1000 * 1000};
-    nanosleep(&ts, NULL);
+    sleep_ms(2);
   }
-  ksm_checked_set(s->line, "run", "0");
+  sysfs_change(s->line, KSM_DIR "run", "0");
+  /* ksmd's tunables are the machine's own again until the next `ksm` (run stays 0) */
+  for (int i = 1; i < NKSMKEYS; i++) {
+    char file[128];
+    snprintf(file, sizeof file, KSM_DIR "%s", ksm_keys[i]);
+    journal_put_back(s->line, file);
+  }
   if (opt_verbose)
     note("line %d: ksm fixed point after %ld full scans (%.2f s): pages_shared=%ld pages_sharing=%ld "
          "pages_unshared=%ld",
@@ -860,9 +1171,24 @@ static void do_ksm(const stmt_t *s) {
 /* execute one statement */
 static char kernel_fault_around[64] = "16 (default; debugfs not readable)";
 
+/* read_ahead_kb of the block device that holds DIR (a partition's is its disk's) in pages: the
+ * window do_sync_mmap_readahead() reads around a page-cache miss (file->f_ra.ra_pages, which a
+ * file takes from its device's bdi when it is opened); -1 when DIR is on no block device. */
+static long readahead_pages(const char *dir) {
+  struct stat st;
+  char path[128], b[64];
+  if (stat(dir, &st) < 0) return -1;
+  snprintf(path, sizeof path, "/sys/dev/block/%u:%u/queue/read_ahead_kb", major(st.st_dev), minor(st.st_dev));
+  if (read_small(path, b, sizeof b) < 0) {
+    snprintf(path, sizeof path, "/sys/dev/block/%u:%u/../queue/read_ahead_kb", major(st.st_dev), minor(st.st_dev));
+    if (read_small(path, b, sizeof b) < 0) return -1;
+  }
+  return atol(b) * 1024 / (long)PG;
+}
+
 static void report_set(const stmt_t *s) {
   const char *k = s->name;
-  char want[160] = "";
+  char want[256] = "";
   if (!strcmp(k, "kernel")) {
     struct utsname u;
     uname(&u);
@@ -888,6 +1214,11 @@ static void report_set(const stmt_t *s) {
     long m = ksm_get("max_page_sharing");
     if (m < 0) snprintf(want, sizeof want, "unknown (no KSM)");
     else snprintf(want, sizeof want, "%ld (" KSM_DIR "max_page_sharing)", m);
+  } else if (!strcmp(k, "readahead")) {
+    const char *dir = tmpdir_made ? tmpdir : tmpbase;
+    long ra = readahead_pages(dir);
+    if (ra < 0) snprintf(want, sizeof want, "unknown (%.100s is on no block device)", dir);
+    else snprintf(want, sizeof want, "%ld (read_ahead_kb of the device of %.100s, in pages)", ra, dir);
   } else {
     snprintf(want, sizeof want, "unknown option, not checked");
   }
@@ -916,6 +1247,7 @@ static void exec_stmt(const stmt_t *s) {
     if (nprocs >= MAXPROC) fail(s->line, "too many processes");
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0) fail(s->line, "socketpair: %s", strerror(errno));
+    pending_sock = sv[0];
     fflush(stdout);
     fflush(stderr);
     pid_t c = fork();
@@ -924,7 +1256,7 @@ static void exec_stmt(const stmt_t *s) {
       prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (getppid() != controller_pid) _exit(1);
       close(sv[0]);
-      close_all_but(sv[1], -1);
+      close_all_but(sv[1], lock_fd); /* the lock stays taken while a process of the run lives */
       worker_setup(sv[1]);
       worker_loop(sv[1]);
     }
@@ -935,6 +1267,7 @@ static void exec_stmt(const stmt_t *s) {
     p->pid = c;
     p->sock = sv[0];
     p->alive = p->used = 1;
+    pending_sock = -1;
     return;
   }
   default:
@@ -982,7 +1315,7 @@ static void exec_stmt(const stmt_t *s) {
     rq.npages = b - a + 1;
     if (s->op == OP_WRITE) {
       if (s->has_value) {
-        rq.seed = fnv1a(s->arg);
+        rq.seed = fnv1a(s->arg) ^ run_salt;
       } else {
         uint64_t x = ++unique_counter ^ ((uint64_t)p->pid << 32) ^ (uint64_t)time(NULL) << 16;
         rq.seed = splitmix64(&x);
@@ -1001,10 +1334,11 @@ static void exec_stmt(const stmt_t *s) {
     if (nprocs >= MAXPROC) fail(s->line, "too many processes");
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0) fail(s->line, "socketpair: %s", strerror(errno));
+    pending_sock = sv[0];
     rq.op = W_FORK;
     rsp_t rs = call_worker(s->line, p, &rq, sv[1]);
     close(sv[1]);
-    if (rs.rc < 0) { close(sv[0]); syscall_fail(s, "fork", rs.err); }
+    if (rs.rc < 0) { close(sv[0]); pending_sock = -1; syscall_fail(s, "fork", rs.err); }
     rsp_t hello;
     if (recv_fd_msg(sv[0], &hello, sizeof hello, NULL) != (ssize_t)sizeof hello || hello.op != W_HELLO)
       fail(s->line, "forked child %s did not start", s->name);
@@ -1015,6 +1349,7 @@ static void exec_stmt(const stmt_t *s) {
     c->pid = rs.pid;
     c->sock = sv[0];
     c->alive = c->used = 1;
+    pending_sock = -1;
     for (int i = 0; i < c->nreg; i++) {
       unsigned char *st = malloc((size_t)c->reg[i].size + 1);
       memcpy(st, p->reg[i].st, (size_t)c->reg[i].size);
@@ -1059,7 +1394,7 @@ static void exec_stmt(const stmt_t *s) {
     rq.prot = s->prot == S_NONE ? PROT_NONE : s->prot == S_R ? PROT_READ : PROT_READ | PROT_WRITE;
     rsp_t rs = call_worker(s->line, p, &rq, -1);
     if (rs.rc < 0) syscall_fail(s, "mprotect", rs.err);
-    memset(r->st + s->n1, s->prot, (size_t)s->n2);
+    for (long i = s->n1; i < s->n1 + s->n2; i++) r->st[i] = (unsigned char)((r->st[i] & ST_MERGEABLE) | s->prot);
     return;
   }
   case OP_MREMAP:
@@ -1101,14 +1436,23 @@ static void exec_stmt(const stmt_t *s) {
   }
   case OP_MADVISE: {
     region_t *r = need_region(s, p);
+    /* ksm_madvise() sets VM_MERGEABLE, and enters the mm into KSM, only for a VMA KSM can merge
+     * (not VM_SHARED); the journal says so first, so that ksmd frees the mm even if we die. */
+    int ksm_vma = r->kind != K_ANON_SHARED && !(r->kind == K_FILE && r->shared);
+    if (s->advice == MADV_MERGEABLE && ksm_vma && !journal_ksm) {
+      journal_ksm = 1;
+      journal_write(s->line);
+    }
     rq.op = W_MADVISE;
     rq.addr = r->base;
     rq.len = (unsigned long)r->size * PG;
     rq.advice = s->advice;
     rsp_t rs = call_worker(s->line, p, &rq, -1);
     if (rs.rc < 0) syscall_fail(s, "madvise", rs.err);
-    /* ksm_madvise() enters the mm into KSM only for a VMA KSM can merge (not VM_SHARED) */
-    if (s->advice == MADV_MERGEABLE && r->kind != K_ANON_SHARED && !(r->kind == K_FILE && r->shared)) p->ksm_mm = 1;
+    if ((s->advice == MADV_MERGEABLE && ksm_vma) || s->advice == MADV_UNMERGEABLE)
+      for (long pg = 0; pg < r->size; pg++)
+        if (PST(r->st[pg]) != S_UNMAPPED)
+          r->st[pg] = (unsigned char)(s->advice == MADV_MERGEABLE ? r->st[pg] | ST_MERGEABLE : PST(r->st[pg]));
     return;
   }
   default:
@@ -1341,9 +1685,19 @@ static void usage(FILE *f) {
         "  --ksm-timeout SEC   give up waiting for a KSM fixed point (default 60)\n"
         "  --tmpdir DIR        where to create the scenario's files (default $TMPDIR or\n"
         "                      /var/tmp; must not be tmpfs for file mappings to be file pages)\n"
+        "  --wait SEC          wait this long for another run to finish (default 180;\n"
+        "                      0: exit 3 at once if one is running)\n"
+        "  --sysfs FILE=VALUE  set FILE under /sys/kernel/mm/ (transparent_hugepage/... or\n"
+        "                      ksm/...) for this run; restored like every value the helper changes\n"
+        "  --recover           only restore what a run that was killed left changed, and exit\n"
         "  --help, --version\n"
         "\n"
-        "exit status: 0 ok, 1 scenario or kernel error, 2 usage or syntax error\n",
+        "One run at a time (" STATE_DIR "/lock). Every sysfs value the helper changes is\n"
+        "journalled in " STATE_DIR "/state before it changes and restored at exit; a run\n"
+        "that finds the journal of a run that was killed restores it first.\n"
+        "\n"
+        "exit status: 0 ok, 1 scenario or kernel error, 2 usage or syntax error,\n"
+        "3 busy (another run held the lock for --wait seconds)\n",
         f);
 }
 
@@ -1362,6 +1716,12 @@ static char *slurp(FILE *f) {
 int main(int argc, char **argv) {
   const char *path = NULL;
   controller_pid = getpid();
+  {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ ((uint64_t)controller_pid << 44);
+    run_salt = splitmix64(&x);
+  }
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
@@ -1373,12 +1733,23 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--keep-smart-scan")) opt_smart_scan_off = 0;
     else if (!strcmp(a, "--ksm-timeout") && i + 1 < argc) opt_ksm_timeout = atof(argv[++i]);
     else if (!strcmp(a, "--tmpdir") && i + 1 < argc) opt_tmpbase = argv[++i];
+    else if (!strcmp(a, "--wait") && i + 1 < argc) opt_wait = atof(argv[++i]);
+    else if (!strcmp(a, "--recover")) opt_recover_only = 1;
+    else if (!strcmp(a, "--sysfs") && i + 1 < argc) {
+      const char *kv = argv[++i], *eq = strchr(kv, '=');
+      if (!eq || eq[1] == 0 || strstr(kv, "..") ||
+          (strncmp(kv, "transparent_hugepage/", 21) && strncmp(kv, "ksm/", 4)))
+        die_usage("--sysfs takes FILE=VALUE, FILE under transparent_hugepage/ or ksm/ (of " SYSFS_MM ")");
+      if (nopt_sysfs == MAXSYSFSOPT) die_usage("at most %d --sysfs options", MAXSYSFSOPT);
+      opt_sysfs[nopt_sysfs++] = kv;
+    }
     else if (a[0] == '-' && a[1]) die_usage("unknown option %s (try --help)", a);
     else if (path) die_usage("only one scenario file");
     else path = a;
   }
   char *text;
-  if (!path || !strcmp(path, "-")) text = slurp(stdin);
+  if (opt_recover_only) text = calloc(1, 1);
+  else if (!path || !strcmp(path, "-")) text = slurp(stdin);
   else {
     FILE *f = fopen(path, "r");
     if (!f) die_usage("cannot open %s: %s", path, strerror(errno));
@@ -1401,10 +1772,7 @@ int main(int argc, char **argv) {
     if (stmts[i].op == OP_KSM ||
         (stmts[i].op == OP_MADVISE && (stmts[i].advice == MADV_MERGEABLE || stmts[i].advice == MADV_UNMERGEABLE)))
       uses_ksm = 1;
-  if (uses_ksm) {
-    ksm_need(0);
-    ksm_save();
-  }
+  if (uses_ksm) ksm_need(0);
   {
     char b[64];
     if (read_small("/sys/kernel/debug/fault_around_bytes", b, sizeof b) == 0)
@@ -1419,7 +1787,35 @@ int main(int argc, char **argv) {
   sigaction(SIGHUP, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
   prctl(PR_SET_CHILD_SUBREAPER, 1);
-  if (uses_ksm && ksm_set("run", "0") < 0) fail(0, "cannot stop ksmd: %s", strerror(errno));
+
+  /* one run at a time; what a run that died changed comes back first */
+  const char *env_tmp = getenv("TMPDIR");
+  const char *base = opt_tmpbase ? opt_tmpbase : env_tmp && *env_tmp ? env_tmp : "/var/tmp";
+  snprintf(tmpbase, sizeof tmpbase, "%s", base);
+  take_lock();
+  recover();
+  sweep_tmp(base);
+  if (opt_recover_only) {
+    cleanup_async();
+    return 0;
+  }
+  for (int i = 0; i < nopt_sysfs; i++) {
+    char file[160], *eq;
+    snprintf(file, sizeof file, SYSFS_MM "%s", opt_sysfs[i]);
+    eq = strchr(file, '=');
+    *eq = 0;
+    sysfs_change(0, file, eq + 1);
+  }
+  if (uses_ksm) {
+    /* all KSM files first, so that the end of the run (maybe in a signal handler) only writes
+     * journalled files; ksmd then merges only at `ksm` statements */
+    for (int i = 0; i < NKSMKEYS; i++) {
+      char file[128];
+      snprintf(file, sizeof file, KSM_DIR "%s", ksm_keys[i]);
+      if (access(file, F_OK) == 0) journal_record(0, file);
+    }
+    sysfs_change(0, KSM_DIR "run", "0");
+  }
 
   if (opt_pin) {
     cpu_set_t cs;
@@ -1428,15 +1824,15 @@ int main(int argc, char **argv) {
     if (sched_setaffinity(0, sizeof cs, &cs) < 0) note("warning: cannot pin to CPU 0: %s", strerror(errno));
   }
 
-  /* temp dir for files */
-  const char *base = opt_tmpbase ? opt_tmpbase : getenv("TMPDIR") ? getenv("TMPDIR") : "/var/tmp";
-  snprintf(tmpdir, sizeof tmpdir, "%s/rmaplab-kcheck.XXXXXX", base);
+  /* temp dir for files, named after this process: the next run can tell it from one of an older helper */
+  snprintf(tmpdir, sizeof tmpdir, "%s/rmaplab-kcheck.%d.XXXXXX", base, (int)controller_pid);
   int need_files = 0;
   for (int i = 0; i < nstmts; i++)
     if (stmts[i].op == OP_MMAP && stmts[i].kind == K_FILE) need_files = 1;
   if (need_files) {
     if (!mkdtemp(tmpdir)) fail(0, "cannot create a temp dir under %s: %s", base, strerror(errno));
     tmpdir_made = 1;
+    journal_write(0);
     struct statfs sf;
     if (statfs(tmpdir, &sf) == 0 && sf.f_type == 0x01021994 /* TMPFS_MAGIC */)
       note("warning: %s is on tmpfs: file mappings will be shmem pages (use --tmpdir)", base);

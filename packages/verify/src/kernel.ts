@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 /** Why the kernel cannot be compared with, in a form a test can skip on and a person can act on. */
 export class KernelUnavailable extends Error {
   constructor(
-    readonly reason: 'platform' | 'root' | 'kpagecount' | 'ksm' | 'compiler' | 'build' | 'source',
+    readonly reason: 'platform' | 'root' | 'kpagecount' | 'ksm' | 'compiler' | 'build' | 'source' | 'busy',
     message: string,
   ) {
     super(message);
@@ -156,16 +156,25 @@ export interface HelperOptions {
   tmpdir?: string;
   /** Give up waiting for a KSM fixed point after this many seconds (the helper's default is 60). */
   ksmTimeout?: number;
+  /**
+   * Wait this many seconds for another run of the helper to finish (one run at a time on a
+   * machine; the helper's default is 180); 0 refuses at once. Still taken: KernelUnavailable 'busy'.
+   */
+  lockWait?: number;
   /** Kill the helper (which then cleans up) after this many milliseconds. */
   timeoutMs?: number;
 }
 
 const PREFIX = 'rmaplab-kcheck: ';
 
+/** The helper's exit status when another run held the machine for its whole `--wait`. */
+const HELPER_EXIT_BUSY = 3;
+
 /**
  * Run `text` on the kernel. Resolves when the helper has exited and cleaned up; a refused
  * statement is reported in `error`, not thrown. Throws KernelUnavailable when the helper cannot
- * be built, and an Error for a usage error of the helper (a bug on our side).
+ * be built or another run kept the machine busy, and an Error for a usage error of the helper (a
+ * bug on our side).
  */
 export async function runOnKernel(text: string, opts: HelperOptions = {}): Promise<KernelRun> {
   const helper = opts.helper ?? ensureHelper();
@@ -173,6 +182,7 @@ export async function runOnKernel(text: string, opts: HelperOptions = {}): Promi
   if (opts.strict) args.push('--strict');
   if (opts.tmpdir) args.push('--tmpdir', resolve(opts.tmpdir));
   if (opts.ksmTimeout !== undefined) args.push('--ksm-timeout', String(opts.ksmTimeout));
+  if (opts.lockWait !== undefined) args.push('--wait', String(opts.lockWait));
   args.push('-');
   const child = spawn(helper, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
@@ -202,6 +212,8 @@ export async function runOnKernel(text: string, opts: HelperOptions = {}): Promi
   const run: KernelRun = { observations, notes: lines };
   if (code === 0) return run;
   if (code === 2) throw new Error(`rmaplab-kcheck refused its input: ${lines.join('; ')}`);
+  if (code === HELPER_EXIT_BUSY)
+    throw new KernelUnavailable('busy', lines.at(-1)?.replace(/^busy: /, '') ?? 'another run is busy');
   const last = lines.pop() ?? (signal ? `killed by ${signal}` : `exit status ${code}`);
   run.notes = lines;
   const m = /^line (\d+): (.*)$/s.exec(last);

@@ -3,11 +3,11 @@
  * that match the running kernel, read from the kernel where it tells, with a note for each value
  * that had to be assumed.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { release } from 'node:os';
 import { formatRelease, NEWEST_MODELLED, parseRelease, ReleaseError } from '@rmaplab/mm';
 import type { SetValue } from '@rmaplab/scenario';
-import { formatStatement } from '@rmaplab/scenario';
+import { formatStatement, MAX_READAHEAD } from '@rmaplab/scenario';
 
 /** The matching options, as `set` statements, and how each value was found. */
 export interface KernelSettings {
@@ -66,8 +66,66 @@ export function swapPages(procSwaps: string | null): number {
   return Math.floor(kib / 4);
 }
 
-/** Read the running kernel's settings (`read` and `rel` are for tests). */
-export function readKernelSettings(read: ReadText = readSystemFile, rel: string = release()): KernelSettings {
+/** A device number, as glibc's major() and minor() split st_dev. */
+export interface DeviceNumber {
+  major: number;
+  minor: number;
+}
+
+/** The device that holds a path; tests substitute their own. */
+export type DeviceOf = (path: string) => DeviceNumber | null;
+
+function statDevice(path: string): DeviceNumber | null {
+  try {
+    const dev = statSync(path, { bigint: true }).dev;
+    return {
+      major: Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn)),
+      minor: Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn)),
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** Where the helper creates the scenario's files unless told otherwise: $TMPDIR, else /var/tmp. */
+export function helperTmpBase(env: NodeJS.ProcessEnv = process.env): string {
+  return env.TMPDIR || '/var/tmp';
+}
+
+/**
+ * The mmap read-around window of files in `dir`, in pages: file->f_ra.ra_pages comes from the
+ * backing device's read_ahead_kb (/sys/dev/block/MAJOR:MINOR/queue; a partition has no queue of
+ * its own and uses its disk's, one folder up). Null when `dir` is on no block device (tmpfs, or
+ * a filesystem such as btrfs whose st_dev is an anonymous device).
+ */
+export function readaheadPages(
+  dir: string,
+  read: ReadText = readSystemFile,
+  deviceOf: DeviceOf = statDevice,
+): { pages: number; file: string; kib: number } | null {
+  const dev = deviceOf(dir);
+  if (dev === null) return null;
+  const sys = `/sys/dev/block/${dev.major}:${dev.minor}`;
+  for (const file of [`${sys}/queue/read_ahead_kb`, `${sys}/../queue/read_ahead_kb`]) {
+    const text = read(file)?.trim();
+    if (text !== undefined && /^\d+$/.test(text)) {
+      const kib = Number(text);
+      return { pages: Math.min(MAX_READAHEAD, Math.floor(kib / 4)), file, kib };
+    }
+  }
+  return null;
+}
+
+/**
+ * Read the running kernel's settings. `tmpdir` is where the helper will create the scenario's
+ * files (its read-ahead is the device's); `read`, `rel` and `deviceOf` are for tests.
+ */
+export function readKernelSettings(
+  read: ReadText = readSystemFile,
+  rel: string = release(),
+  tmpdir: string = helperTmpBase(),
+  deviceOf: DeviceOf = statDevice,
+): KernelSettings {
   const sets: SetValue[] = [];
   const notes: string[] = [];
   const warnings: string[] = [];
@@ -97,6 +155,17 @@ export function readKernelSettings(read: ReadText = readSystemFile, rel: string 
   const swap = swapPages(read('/proc/swaps'));
   sets.push({ key: 'swap', value: swap });
   notes.push(`swap ${swap}: pages of swap space in /proc/swaps`);
+
+  const ra = readaheadPages(tmpdir, read, deviceOf);
+  if (ra) {
+    sets.push({ key: 'readahead', value: ra.pages });
+    notes.push(`readahead ${ra.pages}: ${ra.file} (${ra.kib} KiB) of the device holding ${tmpdir}`);
+  } else {
+    sets.push({ key: 'readahead', value: 32 });
+    notes.push(
+      `readahead 32: ${tmpdir} is on no block device whose read_ahead_kb is readable; 32 pages (128 KiB) is the kernel default`,
+    );
+  }
 
   const maxSharing = read('/sys/kernel/mm/ksm/max_page_sharing');
   if (maxSharing !== null && /^\d+$/.test(maxSharing.trim())) {

@@ -7,27 +7,17 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
-  checkKernelAccess,
-  ensureHelper,
   formatReport,
   generateScenario,
+  helperTmpBase,
+  readaheadPages,
   shrinkScenario,
   type VerifyReport,
   verifyScenario,
 } from '../src/index.js';
+import { kernelUnavailable } from './kernel-available.js';
 
-function unavailable(): string | null {
-  try {
-    checkKernelAccess(true);
-    ensureHelper();
-    return null;
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
-
-const reason = unavailable();
-if (reason) console.log(`kernel cross-check skipped: ${reason}`);
+const reason = kernelUnavailable('kernel cross-check');
 
 const examplesDir = fileURLToPath(new URL('../../../examples/', import.meta.url));
 const examples = readdirSync(examplesDir)
@@ -41,7 +31,7 @@ function summary(r: VerifyReport): string {
     .filter(
       (l) =>
         /^observe step|^ {2}\S|stopped/.test(l) &&
-        !/^ {2}(kernel|zero-page|fault-around|swap|ksm-max-sharing|line) /.test(l),
+        !/^ {2}(kernel|zero-page|fault-around|swap|readahead|ksm-max-sharing|line) /.test(l),
     )
     .join('\n');
 }
@@ -61,6 +51,19 @@ describe.skipIf(reason !== null)('verify on this kernel', () => {
     if (KNOWN[file])
       expect(r.equal, `known difference gone (${KNOWN[file]}): update docs/verify.md`).toBe(false);
     else expect(r.equal, summary(r)).toBe(true);
+  });
+
+  it("reads around a page-cache miss with the window of the temp folder's device", async () => {
+    // docs/kernel-facts.md F9: the window is file->f_ra.ra_pages, the device's read_ahead_kb.
+    const experiment = new URL('../kernel-check/experiments/09-readahead.rmap', import.meta.url);
+    const text = `set kernel 6.12\nset swap 0\n${readFileSync(experiment, 'utf8')}`;
+    const auto = await verifyScenario(text, { kernelOptions: 'auto', check: true });
+    expect(auto.equal, summary(auto)).toBe(true);
+    // The model's default window (32 pages) reads back less than a device that reads more.
+    if ((readaheadPages(helperTmpBase())?.pages ?? 32) > 32) {
+      const own = await verifyScenario(text, { kernelOptions: 'scenario', check: true });
+      expect(summary(own)).toMatch(/C:q:56\.\.63: kernel maps each alone/);
+    }
   });
 
   // 300 scenarios of 30 statements; one in five uses KSM (each `ksm` costs a few full scans).
