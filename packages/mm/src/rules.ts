@@ -20,6 +20,7 @@ import {
 
 export type RuleArea =
   | 'anon_vma'
+  | 'vma'
   | 'fault'
   | 'mlock'
   | 'reclaim'
@@ -205,6 +206,16 @@ export const RULES = [
       'page_referenced counts the PTEs of a VM_SEQ_READ VMA without calling them referenced → it skips VMAs with VM_SEQ_READ or VM_RAND_READ altogether (invalid_folio_referenced_vma), and a young PTE anywhere else counts',
     area: 'reclaim',
     evidence: 'recalled',
+  },
+  {
+    id: 'mprotect-unaccount-unfaulted',
+    since: '6.7',
+    commit: '9b9143298585',
+    title: 'mm/mprotect: allow unfaulted VMAs to be unaccounted on mprotect()',
+    change:
+      'a private mapping keeps VM_ACCOUNT (and its commit charge) when mprotect makes it read-only → a private anonymous VMA without an anon_vma drops it; it then no longer merges with an accounted neighbour',
+    area: 'vma',
+    evidence: 'bracketed',
   },
 ] as const satisfies readonly KernelRule[];
 
