@@ -3,7 +3,7 @@
  * resident and clean (as right after they were written), and shmem files whose pages appear on
  * first touch.
  */
-import { PG_dirty, PG_swapbacked, PG_uptodate } from './constants.js';
+import { PG_dirty, PG_readahead, PG_swapbacked, PG_uptodate } from './constants.js';
 import { CONTENT_ZERO } from './page.js';
 import { putPage } from './rmap.js';
 import type { MmSystem } from './system.js';
@@ -84,7 +84,10 @@ export function findGetPage(file: File, index: number): number {
 export function pageCacheFault(sys: MmSystem, file: File, index: number): number {
   if (index >= file.sizePages) return -1;
   const pfn = findGetPage(file, index);
-  if (pfn >= 0) return pfn;
+  if (pfn >= 0) {
+    if (!file.shmem) doAsyncMmapReadahead(sys, file, pfn);
+    return pfn;
+  }
   if (!file.shmem) {
     doSyncMmapReadahead(sys, file, index);
     const read = findGetPage(file, index);
@@ -92,6 +95,26 @@ export function pageCacheFault(sys: MmSystem, file: File, index: number): number
     return read;
   }
   return addToPageCache(sys, file, index, CONTENT_ZERO);
+}
+
+/**
+ * do_async_mmap_readahead() — mm/filemap.c: a fault that finds its page in the cache with
+ * PG_readahead set starts the next readahead window (page_cache_async_readahead), which first
+ * clears the bit. That bit is also PG_reclaim, so this is what makes a page that reclaim left for
+ * writeback visible to fault-around again. The window it starts is not read: it would bring back
+ * only pages missing from the cache ahead of this one (none, unless reclaim dropped them). 6.x drops
+ * mmap_lock for this and retries the fault (VM_FAULT_RETRY); the retried fault-around maps the page
+ * with the same PTE that the model's fault maps at once.
+ */
+function doAsyncMmapReadahead(sys: MmSystem, file: File, pfn: number): void {
+  const mem = sys.mem;
+  if (!(mem.flags[pfn] & (1 << PG_readahead))) return;
+  mem.flags[pfn] &= ~(1 << PG_readahead);
+  if (sys.tracing)
+    sys.trace('page_cache_async_readahead', `${file.name}: PG_readahead cleared on pfn ${pfn}`, {
+      file: file.name,
+      pfn,
+    });
 }
 
 /** VM_READAHEAD_PAGES: the default read_ahead_kb (128 KiB) in pages. */

@@ -48,6 +48,26 @@ export interface KernelRule {
 /** The catalogue, oldest first. */
 export const RULES = [
   {
+    id: 'reclaim-dirty-file-seen-twice',
+    since: '4.11',
+    commit: '4eda48235011',
+    title: 'mm: vmscan: only write dirty pages that the scanner has seen twice',
+    change:
+      'kswapd writes a dirty file page back the first time reclaim reaches it → only one it met before: the first meeting sets PG_reclaim and leaves the page to the flusher threads',
+    area: 'reclaim',
+    evidence: 'bracketed',
+  },
+  {
+    id: 'reclaim-dirty-file-activate',
+    since: '4.11',
+    commit: 'c55e8d035b28',
+    title: "mm: vmscan: move dirty pages out of the way until they're flushed",
+    change:
+      'a dirty file page that reclaim may not write back (outside kswapd, or not yet) gets PG_reclaim and stays on the inactive list (keep_locked) → it gets PG_reclaim and is activated (activate_locked), out of the way until the flusher has written it',
+    area: 'reclaim',
+    evidence: 'bracketed',
+  },
+  {
     id: 'ttu-lzfree-removed',
     since: '4.12',
     commit: null,

@@ -150,3 +150,57 @@ observe
     expect(mapped).toEqual(Array.from({ length: 16 }, (_, i) => 16 + i));
   });
 });
+
+/** The `PROCESS:REGION:PAGE` names an observation shows mapped, sorted. */
+function mappedNames(o: Observation): string[] {
+  return o.pages.flatMap((p) => p.mappings).sort();
+}
+
+describe('runner: what the kernel cross-check found (issue 14 §5), as Linux 6.18 does it', () => {
+  it('MADV_PAGEOUT leaves dirty shared file pages cached with PG_reclaim: fault-around skips them', () => {
+    const { steps, observations, error } = run(`
+set kernel 6.18
+spawn A
+A: mmap f 4 file:data shared
+A: write f 0..1
+A: madvise f pageout
+observe
+A: read f 0
+observe
+A: read f 1
+observe
+A: reclaim f 1
+A: reclaim f 1
+`);
+    expect(error).toBeUndefined();
+    expect(observations.map(mappedNames)).toEqual([
+      [],
+      ['A:f:0', 'A:f:2', 'A:f:3'],
+      ['A:f:0', 'A:f:1', 'A:f:2', 'A:f:3'],
+    ]);
+    // Still dirty, never written: kswapd meets it again for the first time and only activates it.
+    expect(steps.slice(-2).map((s) => s.report?.result)).toEqual(['kept', 'activated']);
+  });
+
+  it('mprotect drops VM_ACCOUNT from an unfaulted VMA, which then does not merge (seeds 990, 6065)', () => {
+    const { observations } = run(`
+set kernel 6.18
+spawn A
+A: mmap r 4 anon private
+A: mprotect r 3 1 none
+A: write r 0
+A: mprotect r 2 2 r
+A: read r 2..3
+A: fork B
+observe
+A: mprotect r 2 2 rw
+A: fork C
+observe
+`);
+    const zero = (o: Observation) => o.pages.find((p) => p.flags.includes('zero'))!.mappings.sort();
+    expect(observations.map(zero)).toEqual([
+      ['A:r:2', 'A:r:3', 'B:r:2'],
+      ['A:r:2', 'A:r:3', 'B:r:2', 'C:r:2', 'C:r:3'],
+    ]);
+  });
+});
