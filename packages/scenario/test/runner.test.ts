@@ -182,6 +182,30 @@ A: reclaim f 1
     expect(steps.slice(-2).map((s) => s.report?.result)).toEqual(['kept', 'activated']);
   });
 
+  it("KSM after an exit: the parent's rmap_items still lead the walk and reclaim to its child", () => {
+    const { steps, error } = run(`
+set kernel 6.18
+spawn A
+A: mmap m 2 anon private
+A: write m 0..1 same
+A: madvise m mergeable
+ksm
+A: fork B
+B: walk m 0
+A: exit
+B: walk m 0
+B: reclaim m 0
+`);
+    expect(error).toBeUndefined();
+    const [before, after, reclaim] = steps
+      .slice(-4)
+      .filter((s) => s.report)
+      .map((s) => s.report!);
+    expect(before.visits.map((v) => v.where)).toEqual(['A:m:1', 'A:m:0', 'B:m:1', 'B:m:0']);
+    expect(after.visits.map((v) => v.where)).toEqual(['B:m:1', 'B:m:0']);
+    expect(reclaim.result).toBe('freed');
+  });
+
   it('mprotect drops VM_ACCOUNT from an unfaulted VMA, which then does not merge (seeds 990, 6065)', () => {
     const { observations } = run(`
 set kernel 6.18
