@@ -3,8 +3,9 @@
  * resident and clean (as right after they were written), and shmem files whose pages appear on
  * first touch.
  */
-import { PG_dirty, PG_readahead, PG_swapbacked, PG_uptodate } from './constants.js';
+import { PG_dirty, PG_readahead, PG_reclaim, PG_swapbacked, PG_uptodate } from './constants.js';
 import { CONTENT_ZERO } from './page.js';
+import { lockPage, unlockPage } from './page-lock.js';
 import { putPage } from './rmap.js';
 import type { MmSystem } from './system.js';
 import type { File } from './types.js';
@@ -40,14 +41,44 @@ export function openFile(sys: MmSystem, name: string, pages: number): File {
 }
 
 /**
- * Make `file` at least `pages` long, as writing past its end would: the new pages are resident and
- * clean, each with content of its own.
+ * Make `file` at least `pages` long as the kernel side of `verify` does: write the new pages (each
+ * with content of its own) and fsync the file, so that every page of it is resident and clean —
+ * the pages dirtied through a shared mapping before too (filemap_write_and_wait).
  */
 export function extendFile(sys: MmSystem, file: File, pages: number): File {
   if (file.shmem) throw new Error(`${file.name} is a shmem file`);
+  if (pages <= file.sizePages) return file;
   for (let i = file.sizePages; i < pages; i++) addToPageCache(sys, file, i, sys.newContent());
-  if (pages > file.sizePages) file.sizePages = pages;
+  file.sizePages = pages;
+  filemapWriteAndWait(sys, file);
   return file;
+}
+
+/**
+ * filemap_write_and_wait() — mm/filemap.c, as fsync(2) runs it: each dirty page of the file is
+ * locked and written back. clear_page_dirty_for_io() first write-protects and cleans the shared
+ * PTEs that map it (page_mkclean, installed by @rmaplab/rmap), so that the next write through them
+ * faults and dirties the page again. The write completes at once, and end_page_writeback() clears
+ * the PG_reclaim that reclaim may have left on the page for this very writeback.
+ */
+function filemapWriteAndWait(sys: MmSystem, file: File): void {
+  const mem = sys.mem;
+  let written = 0;
+  for (const [index, pfn] of file.mapping.pageTree) {
+    if (!(mem.flags[pfn] & (1 << PG_dirty))) continue;
+    if (!sys.pageMkclean)
+      throw new Error('writeback needs page_mkclean: install @rmaplab/rmap (sys.pageMkclean)');
+    lockPage(sys, pfn);
+    sys.pageMkclean(pfn);
+    mem.flags[pfn] &= ~((1 << PG_dirty) | (1 << PG_reclaim));
+    file.mapping.disk.set(index, mem.content[pfn]);
+    unlockPage(sys, pfn);
+    written++;
+  }
+  if (sys.tracing && written)
+    sys.trace('filemap_write_and_wait', `file ${file.name}: ${written} dirty pages written back`, {
+      file: file.name,
+    });
 }
 
 /** shmem_zero_setup() — mm/shmem.c: the shmem file behind one shared anonymous mapping. */

@@ -182,6 +182,24 @@ A: reclaim f 1
     expect(steps.slice(-2).map((s) => s.report?.result)).toEqual(['kept', 'activated']);
   });
 
+  it('mapping more of a file than it has extends and syncs it: dirty pages become clean (seed 1107)', () => {
+    const { steps, observations } = run(`
+set kernel 6.18
+spawn P0
+P0: mmap r0 2 file:f0 shared
+P0: write r0 0..1
+P0: mmap r1 3 file:f0 private
+P0: mkclean r0 0
+P0: madvise r0 pageout
+P0: read r0 1
+observe
+`);
+    // fsync wrote both pages back and write-protected their PTEs (nothing left to clean), so
+    // pageout dropped them; the read brings the window back and fault-around maps it.
+    expect(steps[5].report?.result).toBe('0');
+    expect(mappedNames(observations[0])).toEqual(['P0:r0:0', 'P0:r0:1']);
+  });
+
   it("KSM after an exit: the parent's rmap_items still lead the walk and reclaim to its child", () => {
     const { steps, error } = run(`
 set kernel 6.18
