@@ -1035,11 +1035,10 @@ export function ksmExit(sys: MmSystem, mm: Mm): void {
   const k = ksmState(sys);
   const slot = k.slots.get(mm);
   if (!slot) return;
-  if (k.scanSlot === slot) {
-    // ksmd is on it: it drops the items and the slot itself when it moves on.
-  } else if (!slot.rmapList) freeMmSlot(k, slot);
+  // A slot under the cursor stays where it is: ksmd drops its items and frees it as it moves on.
+  if (k.scanSlot !== slot && !slot.rmapList) freeMmSlot(k, slot);
   else {
-    moveSlotAfterCursor(k, slot);
+    if (k.scanSlot !== slot) moveSlotAfterCursor(k, slot);
     mm.mmapSem.downWrite(sys.current);
     mm.mmapSem.upWrite(sys.current);
   }
