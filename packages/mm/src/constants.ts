@@ -53,6 +53,12 @@ export const PG_reserved = 10;
 export const PG_writeback = 13;
 export const PG_swapcache = 15;
 export const PG_reclaim = 17;
+/**
+ * PG_readahead shares PG_reclaim's bit — include/linux/page-flags.h: on a page under readahead it
+ * marks where the next window starts; reclaim sets the bit on a dirty file page it leaves for
+ * writeback, so fault-around skips that page too until a real fault clears the bit.
+ */
+export const PG_readahead = PG_reclaim;
 export const PG_swapbacked = 18;
 export const PG_unevictable = 19;
 export const PG_mlocked = 20;

@@ -3,8 +3,9 @@
  * resident and clean (as right after they were written), and shmem files whose pages appear on
  * first touch.
  */
-import { PG_dirty, PG_swapbacked, PG_uptodate } from './constants.js';
+import { PG_dirty, PG_readahead, PG_reclaim, PG_swapbacked, PG_uptodate } from './constants.js';
 import { CONTENT_ZERO } from './page.js';
+import { lockPage, unlockPage } from './page-lock.js';
 import { putPage } from './rmap.js';
 import type { MmSystem } from './system.js';
 import type { File } from './types.js';
@@ -40,14 +41,44 @@ export function openFile(sys: MmSystem, name: string, pages: number): File {
 }
 
 /**
- * Make `file` at least `pages` long, as writing past its end would: the new pages are resident and
- * clean, each with content of its own.
+ * Make `file` at least `pages` long as the kernel side of `verify` does: write the new pages (each
+ * with content of its own) and fsync the file, so that every page of it is resident and clean —
+ * the pages dirtied through a shared mapping before too (filemap_write_and_wait).
  */
 export function extendFile(sys: MmSystem, file: File, pages: number): File {
   if (file.shmem) throw new Error(`${file.name} is a shmem file`);
+  if (pages <= file.sizePages) return file;
   for (let i = file.sizePages; i < pages; i++) addToPageCache(sys, file, i, sys.newContent());
-  if (pages > file.sizePages) file.sizePages = pages;
+  file.sizePages = pages;
+  filemapWriteAndWait(sys, file);
   return file;
+}
+
+/**
+ * filemap_write_and_wait() — mm/filemap.c, as fsync(2) runs it: each dirty page of the file is
+ * locked and written back. clear_page_dirty_for_io() first write-protects and cleans the shared
+ * PTEs that map it (page_mkclean, installed by @rmaplab/rmap), so that the next write through them
+ * faults and dirties the page again. The write completes at once, and end_page_writeback() clears
+ * the PG_reclaim that reclaim may have left on the page for this very writeback.
+ */
+function filemapWriteAndWait(sys: MmSystem, file: File): void {
+  const mem = sys.mem;
+  let written = 0;
+  for (const [index, pfn] of file.mapping.pageTree) {
+    if (!(mem.flags[pfn] & (1 << PG_dirty))) continue;
+    if (!sys.pageMkclean)
+      throw new Error('writeback needs page_mkclean: install @rmaplab/rmap (sys.pageMkclean)');
+    lockPage(sys, pfn);
+    sys.pageMkclean(pfn);
+    mem.flags[pfn] &= ~((1 << PG_dirty) | (1 << PG_reclaim));
+    file.mapping.disk.set(index, mem.content[pfn]);
+    unlockPage(sys, pfn);
+    written++;
+  }
+  if (sys.tracing && written)
+    sys.trace('filemap_write_and_wait', `file ${file.name}: ${written} dirty pages written back`, {
+      file: file.name,
+    });
 }
 
 /** shmem_zero_setup() — mm/shmem.c: the shmem file behind one shared anonymous mapping. */
@@ -84,7 +115,10 @@ export function findGetPage(file: File, index: number): number {
 export function pageCacheFault(sys: MmSystem, file: File, index: number): number {
   if (index >= file.sizePages) return -1;
   const pfn = findGetPage(file, index);
-  if (pfn >= 0) return pfn;
+  if (pfn >= 0) {
+    if (!file.shmem) doAsyncMmapReadahead(sys, file, pfn);
+    return pfn;
+  }
   if (!file.shmem) {
     doSyncMmapReadahead(sys, file, index);
     const read = findGetPage(file, index);
@@ -92,6 +126,26 @@ export function pageCacheFault(sys: MmSystem, file: File, index: number): number
     return read;
   }
   return addToPageCache(sys, file, index, CONTENT_ZERO);
+}
+
+/**
+ * do_async_mmap_readahead() — mm/filemap.c: a fault that finds its page in the cache with
+ * PG_readahead set starts the next readahead window (page_cache_async_readahead), which first
+ * clears the bit. That bit is also PG_reclaim, so this is what makes a page that reclaim left for
+ * writeback visible to fault-around again. The window it starts is not read: it would bring back
+ * only pages missing from the cache ahead of this one (none, unless reclaim dropped them). 6.x drops
+ * mmap_lock for this and retries the fault (VM_FAULT_RETRY); the retried fault-around maps the page
+ * with the same PTE that the model's fault maps at once.
+ */
+function doAsyncMmapReadahead(sys: MmSystem, file: File, pfn: number): void {
+  const mem = sys.mem;
+  if (!(mem.flags[pfn] & (1 << PG_readahead))) return;
+  mem.flags[pfn] &= ~(1 << PG_readahead);
+  if (sys.tracing)
+    sys.trace('page_cache_async_readahead', `${file.name}: PG_readahead cleared on pfn ${pfn}`, {
+      file: file.name,
+      pfn,
+    });
 }
 
 /**

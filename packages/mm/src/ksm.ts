@@ -167,6 +167,12 @@ export class KsmState {
   pagesScanned = 0;
   /** The page that scan_get_next_rmap_item() returns beside the item (its *page out-parameter). */
   scanPage = -1;
+  /**
+   * Not kernel state: ksmd is at rest after a run to its fixed point (or never ran). Only ksmd
+   * drops rmap_items, so only while it runs can a PTE of a KSM page have lost the item that led
+   * to it before ksmd gave its own mm one (the invariant checker's allowance, checkKsmWalkReach).
+   */
+  settled = true;
   /** The registered mms in scan order. */
   *mmSlots(): IterableIterator<KsmMmSlot> {
     for (let s = this.first; s; s = s.next) yield s;
@@ -833,11 +839,16 @@ function getNextRmapItem(
 
 /** Unlink a slot from ksm_mm_head and the hash (the mm is no longer MMF_VM_MERGEABLE). */
 function freeMmSlot(k: KsmState, slot: KsmMmSlot): void {
+  listDelSlot(k, slot);
+  k.slots.delete(slot.mm);
+}
+
+/** list_del(&slot->mm_list): out of ksm_mm_head's list (the hash keeps it). */
+function listDelSlot(k: KsmState, slot: KsmMmSlot): void {
   if (slot.prev) slot.prev.next = slot.next;
   else k.first = slot.next;
   if (slot.next) slot.next.prev = slot.prev;
   else k.last = slot.prev;
-  k.slots.delete(slot.mm);
 }
 
 /**
@@ -927,6 +938,7 @@ function scanGetNextRmapItem(sys: MmSystem): KsmRmapItem | null {
  */
 export function ksmDoScan(sys: MmSystem, pages: number): number {
   const k = ksmState(sys);
+  k.settled = false;
   return sys.as(sys.ksmd, () => {
     let n = 0;
     while (n < pages) {
@@ -960,7 +972,10 @@ const MAX_SCANS = 64;
  */
 export function ksmRunToFixedPoint(sys: MmSystem): number {
   const k = ksmState(sys);
-  if (!k.first) return 0;
+  if (!k.first) {
+    k.settled = true;
+    return 0;
+  }
   const fingerprint = () => {
     const c = ksmCounters(sys);
     return `${c.pagesShared}/${c.pagesSharing}/${c.pagesUnshared}/${c.pagesVolatile}/${k.rmapItems}`;
@@ -979,6 +994,7 @@ export function ksmRunToFixedPoint(sys: MmSystem): number {
     prev = now;
     if (!k.first) break;
   }
+  k.settled = true;
   return scans;
 }
 
@@ -1007,22 +1023,46 @@ export function ksmFork(sys: MmSystem, mm: Mm, oldmm: Mm): void {
 }
 
 /**
- * __ksm_exit() — mm/ksm.c, with the cleanup that ksmd does when it next meets the exiting mm
- * (ksm_test_exit → remove_trailing_rmap_items, free_mm_slot) done at once, as ksmd: nothing can
- * run in between that would tell the difference. A slot under the cursor stays for the scan to drop.
+ * __ksm_exit() — mm/ksm.c (4.9 and 6.18 alike): an exiting mm's slot is freed at once only when it
+ * has no rmap_items and is not under the scan cursor. Otherwise it stays, moved right after the
+ * cursor's slot (to the front between scans) so that ksmd reaches it next, and its rmap_items stay
+ * in the stable tree until then: the mm is gone, but their anon_vmas are not (each item holds a
+ * reference), so rmap_walk_ksm still reaches the children the mm forked after the merge through
+ * them. ksmd drops them when it finds the mm exiting (scan_get_next_rmap_item: ksm_test_exit,
+ * remove_trailing_rmap_items). The mmap_sem write cycle waits out a break_cow() in progress.
  */
 export function ksmExit(sys: MmSystem, mm: Mm): void {
   const k = ksmState(sys);
   const slot = k.slots.get(mm);
   if (!slot) return;
-  sys.as(sys.ksmd, () => {
-    mm.mmapSem.downRead(sys.current);
-    removeTrailingRmapItems(sys, slot, null);
-    mm.mmapSem.upRead(sys.current);
-  });
-  if (k.scanSlot === slot) k.scanPrev = null;
-  else freeMmSlot(k, slot);
-  if (sys.tracing) sys.trace('__ksm_exit', `mm${mm.id} leaves ksmd`, { mm: mm.id });
+  // A slot under the cursor stays where it is: ksmd drops its items and frees it as it moves on.
+  if (k.scanSlot !== slot && !slot.rmapList) freeMmSlot(k, slot);
+  else {
+    if (k.scanSlot !== slot) moveSlotAfterCursor(k, slot);
+    mm.mmapSem.downWrite(sys.current);
+    mm.mmapSem.upWrite(sys.current);
+  }
+  if (sys.tracing)
+    sys.trace(
+      '__ksm_exit',
+      k.slots.has(mm)
+        ? `mm${mm.id} exits: its mm_slot and rmap_items stay for ksmd to drop`
+        : `mm${mm.id} leaves ksmd`,
+      { mm: mm.id },
+    );
+}
+
+/** list_move(&slot->mm_list, &ksm_scan.mm_slot->mm_list) — mm/ksm.c: `slot` goes right after the cursor's slot. */
+function moveSlotAfterCursor(k: KsmState, slot: KsmMmSlot): void {
+  const after = k.scanSlot;
+  if (after === slot.prev) return;
+  listDelSlot(k, slot);
+  slot.prev = after;
+  slot.next = after ? after.next : k.first;
+  if (slot.prev) slot.prev.next = slot;
+  else k.first = slot;
+  if (slot.next) slot.next.prev = slot;
+  else k.last = slot;
 }
 
 /** VMA kinds that MADV_MERGEABLE ignores — ksm_madvise() (4.9) / vma_ksm_compatible() (6.12). */
@@ -1074,17 +1114,13 @@ export function ksmMigratePage(sys: MmSystem, newpfn: number, oldpfn: number): v
 }
 
 /**
- * What KSM contributes to the invariant checker: the anon_vma references held by stable rmap_items
- * (stale ones included: the kernel drops them only when ksmd passes), no page references (the
- * keyhole), the KSM structures' own consistency (counters, hlists, chains), and how far
- * rmap_walk_ksm reaches the PTEs of a KSM page. An rmap_item always leads to the PTE of its own mm
- * at its address. A PTE that fork shared before or after the merge is not reached until ksmd gives
- * its mm an rmap_item of its own (if the item it was found through went first, or it is a sibling or
- * the parent of the merging mm), and never if its VMA stopped being mergeable: the kernel's blind
- * spot, so it is accepted — unless `settled` says that ksmd has run to its fixed point since, when
- * every PTE of a KSM page in a mergeable VMA must be reached.
+ * What KSM contributes to the invariant checker's accounting: the anon_vma references held by
+ * rmap_items (stale ones and those of exited mms included: the kernel drops them only when ksmd
+ * passes), no page references (the keyhole: a stable node holds none), and the KSM structures' own
+ * consistency (counters, hlists, chains). Whether the walk reaches every PTE of a KSM page is
+ * checkKsmWalkReach(), which checkInvariants() calls itself.
  */
-export function ksmExternalRefs(sys: MmSystem, settled = false): ExternalRefs {
+export function ksmExternalRefs(sys: MmSystem): ExternalRefs {
   const k = ksmState(sys);
   checkKsm(k);
   const avRefs = new Map<AnonVma, number>();
@@ -1094,22 +1130,66 @@ export function ksmExternalRefs(sys: MmSystem, settled = false): ExternalRefs {
   return {
     anonVma: (av) => avRefs.get(av) ?? 0,
     page: () => 0,
-    foreignMapping: (pfn, vma, addr) => {
-      const node = pageStableNode(sys.mem, pfn);
-      if (!node) return `pfn ${pfn} is a KSM page without a stable node`;
-      let own = false;
-      for (const item of node.items()) {
-        if (item.address !== addr) continue;
-        if (vma.anonVmaChain.some((c) => c.anonVma === item.anonVma)) return null;
-        own ||= item.mm === vma.vmMm;
-      }
-      const where = `${vma.name} maps KSM pfn ${pfn} at 0x${addr.toString(16)}`;
-      if (own) return `${where} but its own rmap_item on ${node.name} does not lead there`;
-      if (settled && vma.vmFlags & VM_MERGEABLE)
-        return `${where} but no rmap_item of ${node.name} leads there`;
-      return null;
-    },
+    foreignMapping: (pfn) =>
+      pageStableNode(sys.mem, pfn) ? null : `pfn ${pfn} is a KSM page without a stable node`,
   };
+}
+
+/**
+ * The invariant that rmap_walk_ksm reaches every PTE of a KSM page, by brute force over the page
+ * tables. The walk visits, for each rmap_item of the page's stable node, the VMAs that have an AVC
+ * in the item's anon_vma and cover its address — the item's own mm first, then the mms forked from
+ * it (search_new_forks) — so a PTE is reached when an item at its address has its anon_vma in the
+ * VMA's chain. A PTE that its own mm's item does not lead to is always wrong. Any other PTE must be
+ * reached as well, with two exceptions that are the kernel's own blind spots: while ksmd runs (not
+ * `settled`) it may have dropped the item a PTE was reached through — an exited mm's, or one whose
+ * page changed — before giving the PTE's own mm an item; and a VMA that stopped being mergeable is
+ * not scanned, so a KSM page that comes back into it (from the swap cache) is never reached again.
+ */
+export function checkKsmWalkReach(sys: MmSystem, fail: (invariant: string, detail: string) => never): void {
+  const k = states.get(sys);
+  if (!k || k.stableTree.size === 0) return;
+  const mem = sys.mem;
+  /** Per stable node: address → its rmap_items there (one per mm that merged or was given it). */
+  const byNode = new Map<KsmStableNode, Map<number, KsmRmapItem[]>>();
+  const itemsAt = (node: KsmStableNode, addr: number): KsmRmapItem[] => {
+    let m = byNode.get(node);
+    if (!m) {
+      m = new Map();
+      for (const item of node.items()) {
+        const list = m.get(item.address);
+        if (list) list.push(item);
+        else m.set(item.address, [item]);
+      }
+      byNode.set(node, m);
+    }
+    return m.get(addr) ?? [];
+  };
+  for (const mm of sys.mms)
+    for (const vma of mm.vmas()) {
+      if (!vma.anonVma) continue; // no anonymous page, so no KSM page, without an anon_vma
+      mm.pgd.forEachTable(vma.vmStart, vma.vmEnd, (t, first, last) => {
+        for (let i = first; i < last; i++) {
+          const bits = t.bits[i];
+          if (!(bits & (PTE_PRESENT | PTE_PROTNONE)) || bits & PTE_SPECIAL) continue;
+          const pfn = t.pfn[i];
+          const node =
+            (mem.mappingTag[pfn] & PAGE_MAPPING_FLAGS) === PAGE_MAPPING_KSM && pageStableNode(mem, pfn);
+          if (!node) continue;
+          const addr = (t.pmdNo * PTRS_PER_PTE + i) * PAGE_SIZE;
+          const items = itemsAt(node, addr);
+          if (items.some((item) => vma.anonVmaChain.some((c) => c.anonVma === item.anonVma))) continue;
+          const where = `${vma.name} of mm${mm.id} maps KSM pfn ${pfn} at 0x${addr.toString(16)}`;
+          if (items.some((item) => item.mm === mm))
+            fail(
+              'rmap_walk_ksm reaches every PTE',
+              `${where} but its own rmap_item on ${node.name} does not lead there`,
+            );
+          if (k.settled && vma.vmFlags & VM_MERGEABLE)
+            fail('rmap_walk_ksm reaches every PTE', `${where} but no rmap_item of ${node.name} leads there`);
+        }
+      });
+    }
 }
 
 /** The KSM structures agree with themselves and with the pages (thrown as plain errors). */

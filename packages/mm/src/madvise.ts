@@ -1,6 +1,6 @@
 /**
- * madvise(2) — mm/madvise.c: MADV_DONTNEED (zap the range), MADV_COLD and MADV_PAGEOUT (6.12 only:
- * deactivate, or reclaim, the pages that this process alone maps), MADV_MERGEABLE and
+ * madvise(2) — mm/madvise.c: MADV_DONTNEED (zap the range), MADV_COLD and MADV_PAGEOUT (5.4 and
+ * later: deactivate, or reclaim, the pages that this process alone maps), MADV_MERGEABLE and
  * MADV_UNMERGEABLE (VM_MERGEABLE on the range, through KSM).
  */
 import {
@@ -52,7 +52,9 @@ function canMadvLruVma(vma: VmArea): boolean {
  * [start, end) that this PTE alone maps (mapcount 1: not COW-shared, not a KSM page with other
  * sharers, not a file page mapped elsewhere; never the zero page) loses PG_referenced. COLD also
  * makes the PTE old and deactivates the page; PAGEOUT isolates it (an unevictable page goes back)
- * and, once the page table is unlocked, reclaims it ignoring references (reclaim_pages).
+ * and, once the page table is unlocked, reclaims it ignoring references (reclaim_pages). Not being
+ * kswapd, that reclaim only unmaps a dirty file page: it stays dirty in the page cache, with
+ * PG_reclaim, for the flusher threads (shrink_folio_list; @rmaplab/rmap's vmscan.ts).
  */
 function madviseColdOrPageout(
   sys: MmSystem,

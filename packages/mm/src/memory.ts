@@ -8,6 +8,7 @@ import {
   PAGE_SIZE,
   PG_locked,
   PG_mlocked,
+  PG_readahead,
   PG_referenced,
   PG_swapbacked,
   PG_swapcache,
@@ -198,7 +199,8 @@ function doFaultAround(sys: MmSystem, mm: Mm, vma: VmArea, addr: number): void {
     const index = linearPageIndex(vma, a);
     if (index >= file.sizePages) break;
     const pfn = findGetPage(file, index);
-    if (pfn < 0 || sys.mem.flags[pfn] & (1 << PG_locked)) continue;
+    // filemap_map_pages() leaves a locked page, and one with PG_readahead (PG_reclaim), to a real fault.
+    if (pfn < 0 || sys.mem.flags[pfn] & ((1 << PG_locked) | (1 << PG_readahead))) continue;
     getPage(sys, pfn);
     pageAddFileRmap(sys, pfn);
     setPte(t, pos, pfn, PTE_PRESENT | PTE_YOUNG);

@@ -10,6 +10,7 @@ import {
   PROT_READ,
   PROT_WRITE,
   TASK_SIZE,
+  VM_ACCOUNT,
   VM_DONTEXPAND,
   VM_EXEC,
   VM_IO,
@@ -19,6 +20,7 @@ import {
   VM_MAYSHARE,
   VM_MAYWRITE,
   VM_MIXEDMAP,
+  VM_NORESERVE,
   VM_PFNMAP,
   VM_READ,
   VM_SHARED,
@@ -367,8 +369,21 @@ export function splitVma(sys: MmSystem, vma: VmArea, addr: number, newBelow: boo
 }
 
 /**
+ * accountable_mapping() — mm/mmap.c (4.9; mm/vma.c in 6.18): a private writable mapping commits
+ * memory it may have to back with its own pages (COW copies, anonymous pages), so it is accounted
+ * (VM_ACCOUNT); a shared one is backed by its file or shmem object, which accounts for itself.
+ * (The kernel also leaves out hugetlbfs files, which the model has none of.)
+ */
+export function accountableMapping(flags: number): boolean {
+  return (flags & (VM_NORESERVE | VM_SHARED | VM_WRITE)) === VM_WRITE;
+}
+
+/**
  * mmap_region() — mm/mmap.c: map [addr, addr + len) (MAP_FIXED semantics: whatever is there is
- * unmapped first), merging with compatible neighbours, else linking a new VMA.
+ * unmapped first), merging with compatible neighbours, else linking a new VMA. An accountable
+ * mapping gets VM_ACCOUNT before the merge is tried, so it only merges with accounted neighbours.
+ * The commit charge itself (vm_acct_memory) is not modelled: without an overcommit limit nothing
+ * could refuse it.
  */
 export function mmapRegion(
   sys: MmSystem,
@@ -380,6 +395,7 @@ export function mmapRegion(
   pgoff: number,
 ): VmArea {
   const end = addr + len;
+  if (accountableMapping(flags)) flags |= VM_ACCOUNT;
   doMunmap(sys, mm, addr, len);
   const prev = findVmaPrev(mm, addr);
   // File mappings merge too (same file, contiguous pgoff); a shmem mapping's file is new, so it never does.

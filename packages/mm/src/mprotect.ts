@@ -16,8 +16,11 @@ import {
   PTE_SPECIAL,
   PTE_WRITE,
   TASK_SIZE,
+  VM_ACCOUNT,
   VM_EXEC,
+  VM_HUGETLB,
   VM_LOCKED,
+  VM_NORESERVE,
   VM_READ,
   VM_SHARED,
   VM_WRITE,
@@ -151,6 +154,27 @@ export function changeProtection(sys: MmSystem, vma: VmArea, start: number, end:
 }
 
 /**
+ * The accounting step of mprotect_fixup() — mm/mprotect.c: a private mapping that becomes writable
+ * for the first time is charged and gets VM_ACCOUNT (4.9 and on). The commit is never given back
+ * when it becomes read-only again — except, since `mprotect-unaccount-unfaulted` (6.7), by a private
+ * anonymous VMA that has no anon_vma yet: it has no page that needs the commit. VM_ACCOUNT is part
+ * of the flags vma_merge() compares, so such a VMA no longer merges with an accounted neighbour.
+ */
+function accountFlags(sys: MmSystem, vma: VmArea, oldFlags: number, newFlags: number): number {
+  if (newFlags & VM_WRITE) {
+    if (!(oldFlags & (VM_ACCOUNT | VM_WRITE | VM_HUGETLB | VM_SHARED | VM_NORESERVE)))
+      return newFlags | VM_ACCOUNT;
+  } else if (
+    sys.rules['mprotect-unaccount-unfaulted'] &&
+    oldFlags & VM_ACCOUNT &&
+    !vma.vmFile &&
+    !vma.anonVma
+  )
+    return newFlags & ~VM_ACCOUNT;
+  return newFlags;
+}
+
+/**
  * mprotect_fixup() — mm/mprotect.c (4.9): [start, end) of `vma` gets `newFlags` (merge or split),
  * then its PTEs. A VM_LOCKED private mapping that becomes writable is populated again with write
  * faults, as mlock would have done (populate_vma_page_range): its COW sharing is broken now.
@@ -166,6 +190,7 @@ export function mprotectFixup(
 ): VmArea {
   const oldFlags = vma.vmFlags;
   if (newFlags === oldFlags) return vma;
+  newFlags = accountFlags(sys, vma, oldFlags, newFlags);
   const target = vmaModifyFlags(sys, vma, prev, start, end, newFlags);
   changeProtection(sys, target, start, end);
   if ((oldFlags & (VM_WRITE | VM_SHARED | VM_LOCKED)) === VM_LOCKED && newFlags & VM_WRITE)

@@ -20,6 +20,7 @@ import {
 
 export type RuleArea =
   | 'anon_vma'
+  | 'vma'
   | 'fault'
   | 'mlock'
   | 'reclaim'
@@ -46,6 +47,26 @@ export interface KernelRule {
 
 /** The catalogue, oldest first. */
 export const RULES = [
+  {
+    id: 'reclaim-dirty-file-seen-twice',
+    since: '4.11',
+    commit: '4eda48235011',
+    title: 'mm: vmscan: only write dirty pages that the scanner has seen twice',
+    change:
+      'kswapd writes a dirty file page back the first time reclaim reaches it → only one it met before: the first meeting sets PG_reclaim and leaves the page to the flusher threads',
+    area: 'reclaim',
+    evidence: 'bracketed',
+  },
+  {
+    id: 'reclaim-dirty-file-activate',
+    since: '4.11',
+    commit: 'c55e8d035b28',
+    title: "mm: vmscan: move dirty pages out of the way until they're flushed",
+    change:
+      'a dirty file page that reclaim may not write back (outside kswapd, or not yet) gets PG_reclaim and stays on the inactive list (keep_locked) → it gets PG_reclaim and is activated (activate_locked), out of the way until the flusher has written it',
+    area: 'reclaim',
+    evidence: 'bracketed',
+  },
   {
     id: 'swap-codes-removed',
     since: '4.12',
@@ -224,6 +245,16 @@ export const RULES = [
     change:
       'page_referenced counts the young PTEs of a VM_SEQ_READ VMA without calling them referenced → it skips VMAs with VM_SEQ_READ or VM_RAND_READ altogether (invalid_folio_referenced_vma), and a young PTE anywhere else counts',
     area: 'reclaim',
+    evidence: 'bracketed',
+  },
+  {
+    id: 'mprotect-unaccount-unfaulted',
+    since: '6.7',
+    commit: '9b9143298585',
+    title: 'mm/mprotect: allow unfaulted VMAs to be unaccounted on mprotect()',
+    change:
+      'a private mapping keeps VM_ACCOUNT (and its commit charge) when mprotect makes it read-only → a private anonymous VMA without an anon_vma drops it; it then no longer merges with an accounted neighbour',
+    area: 'vma',
     evidence: 'bracketed',
   },
   {

@@ -89,6 +89,12 @@ export class MmSystem {
    * maps; the rmap walk lives in @rmaplab/rmap, which installs it here.
    */
   reclaimPage: ((pfn: number) => void) | null = null;
+  /**
+   * page_mkclean() — mm/rmap.c: write-protect and clean every shared PTE of a locked page-cache
+   * page, as clear_page_dirty_for_io() does before writeback (filemap.ts syncs a file it extends);
+   * returns the PTEs cleaned. The rmap walk lives in @rmaplab/rmap, which installs it here.
+   */
+  pageMkclean: ((pfn: number) => number) | null = null;
   /** Every anon_vma allocated and not yet freed (for the invariant checker and viewers). */
   readonly anonVmas = new Set<AnonVma>();
 

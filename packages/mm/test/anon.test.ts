@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   CONTENT_ZERO,
-  MAP_PRIVATE,
-  PAGE_SIZE,
   PageAnon,
   PageSwapCache,
   PG_dirty,
@@ -11,9 +9,9 @@ import {
   PTE_WRITE,
   pageAnonVma,
   readPte,
-  sysMmap,
 } from '../src/index.js';
 import { swapOutPage, World } from './helpers.js';
+import { mprotect } from './ops.js';
 
 describe('anonymous memory (kernel-rmap.md §7.1–7.4)', () => {
   it('a write fault gives the VMA a new root anon_vma of degree 2 and an exclusive page', () => {
@@ -293,10 +291,10 @@ describe('anonymous fault details', () => {
     const w = new World({ zeroPage: false });
     w.spawn('A');
     const mm = w.mm('A');
-    w.mmap('A', 'h', 2);
-    // A read-only neighbour right after: flags equal apart from R/W/X and a linear pgoff: compatible.
-    sysMmap(w.sys, mm, { addr: w.addr('h', 2), len: 2 * PAGE_SIZE, prot: PROT_READ, flags: MAP_PRIVATE });
-    w.step();
+    w.mmap('A', 'h', 4);
+    // A read-only neighbour right after: flags equal apart from R/W/X (both accounted, VM_ACCOUNT)
+    // and a linear pgoff: compatible. (A read-only mmap would not be accounted, so not compatible.)
+    mprotect(w, 'A', 'h', 2, 2, PROT_READ);
     const [lo, hi] = [...mm.vmas()];
     w.write('A', 'h', 0);
     expect(lo.anonVma!.degree).toBe(2);
@@ -309,9 +307,8 @@ describe('anonymous fault details', () => {
   it('but not once the neighbour has been forked (its chain is no longer singular)', () => {
     const w = new World({ zeroPage: false });
     w.spawn('A');
-    const mm = w.mm('A');
-    w.mmap('A', 'h', 2);
-    sysMmap(w.sys, mm, { addr: w.addr('h', 2), len: 2 * PAGE_SIZE, prot: PROT_READ, flags: MAP_PRIVATE });
+    w.mmap('A', 'h', 4);
+    mprotect(w, 'A', 'h', 2, 2, PROT_READ);
     w.write('A', 'h', 0);
     const child = w.fork('A', 'C');
     w.read('C', 'h', 2);

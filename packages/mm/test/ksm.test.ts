@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
+  checkInvariants,
+  InvariantError,
   ksmCounters,
+  ksmDoScan,
+  ksmExternalRefs,
   ksmState,
   PageAnon,
   PageKsm,
@@ -141,16 +145,67 @@ describe('KSM merge (kernel-rmap.md §7.6)', () => {
     expect(readPte(w.mm('A'), w.addr('r', 0)).pfn).toBe(0);
   });
 
-  it('exit drops the process from ksmd at once; with every process gone nothing is left', () => {
+  it('exit leaves the mm_slot and its rmap_items to ksmd, which drops them when it next passes', () => {
     const w = twoProcesses();
     w.ksm();
+    const merged = ksmCounters(w.sys);
+    expect(merged.pagesSharing).toBe(1);
+    const a = w.mm('A');
     w.exit('A');
-    expect(ksmState(w.sys).slots.size).toBe(1);
+    // __ksm_exit moved A's slot to the front (the cursor is between scans), items and counters kept.
+    const k = ksmState(w.sys);
+    expect([...k.mmSlots()].map((s) => s.mm)).toEqual([a, w.mm('B')]);
+    expect(ksmCounters(w.sys)).toEqual(merged);
+    w.ksm();
+    expect(k.slots.has(a)).toBe(false);
     expect(ksmCounters(w.sys).pagesSharing).toBe(0);
     w.exit('B');
-    expect(ksmState(w.sys).slots.size).toBe(0);
+    // B's items keep its anon_vma until ksmd passes; then nothing is left.
+    expect(k.slots.size).toBe(1);
+    expect(w.sys.anonVmas.size).toBe(1);
+    w.ksm();
+    expect(k.slots.size).toBe(0);
     expect(w.sys.anonVmas.size).toBe(0);
     expect(w.sys.mem.allocated).toBe(0);
+  });
+
+  it('mid-scan, an exiting slot moves right after the cursor; the slot under the cursor stays put', () => {
+    const w = twoProcesses();
+    w.spawn('C');
+    w.mmap('C', 'm', 2);
+    w.put('C', 'm', 0, 'same');
+    w.madvise('C', 'm', 'mergeable');
+    const [a, b, c] = ['A', 'B', 'C'].map((p) => w.mm(p));
+    const k = ksmState(w.sys);
+    w.ksm(); // every slot has rmap_items
+    ksmDoScan(w.sys, 1); // a new pass: the cursor is on A's slot
+    expect(k.scanSlot?.mm).toBe(a);
+    w.exit('C');
+    expect([...k.mmSlots()].map((s) => s.mm)).toEqual([a, c, b]);
+    w.exit('A');
+    expect([...k.mmSlots()].map((s) => s.mm)).toEqual([a, c, b]);
+    w.ksm();
+    expect([...k.mmSlots()].map((s) => s.mm)).toEqual([b]);
+  });
+
+  it('the invariant checker catches a KSM PTE that no walk reaches, unless ksmd is still running', () => {
+    const w = twoProcesses();
+    w.ksm();
+    w.fork('A', 'C'); // C maps the KSM page at m:0, reached through A's rmap_item
+    w.exit('A');
+    // ksmd's first step drops the exited A's items, then scans B's m:0: C is not reached now,
+    // as on Linux until ksmd gives C an rmap_item of its own.
+    ksmDoScan(w.sys, 1);
+    expect(ksmState(w.sys).slots.has(w.mm('C'))).toBe(true);
+    const check = () => checkInvariants(w.sys, ksmExternalRefs(w.sys));
+    check();
+    // Settled, the same state is a broken invariant.
+    ksmState(w.sys).settled = true;
+    expect(check).toThrow(InvariantError);
+    expect(check).toThrow(/maps KSM pfn \d+ at 0x10000000000 but no rmap_item of SN\d+ leads there/);
+    w.ksm();
+    expect(ksmState(w.sys).settled).toBe(true);
+    check();
   });
 
   it('refused VMA kinds ignore MADV_MERGEABLE', () => {

@@ -4,14 +4,16 @@
  */
 
 import { lockPage, type MmSystem, pageLock, unlockPage } from '@rmaplab/mm';
+import { pageMkclean } from './page-mkclean.js';
 import { tryToMunlock } from './try-to-unmap.js';
 import { shrinkPage } from './vmscan.js';
 
 /**
  * Install the hooks: `sys.tryToMunlock` (munlock_vma_page → try_to_munlock, which needs the page
  * lock: taken here when the caller does not hold it, as __munlock_pagevec takes it in the kernel)
- * and `sys.reclaimPage` (6.12 reclaim_pages() for MADV_PAGEOUT: shrink_folio_list with
- * ignore_references). Both must be called without a PTE lock or rmap lock held.
+ * `sys.reclaimPage` (6.12 reclaim_pages() for MADV_PAGEOUT: shrink_folio_list with
+ * ignore_references) and `sys.pageMkclean` (page_mkclean, for writeback; the caller holds the page
+ * lock). All must be called without a PTE lock or rmap lock held.
  */
 export function installRmap(sys: MmSystem): void {
   sys.tryToMunlock = (pfn) => {
@@ -26,4 +28,5 @@ export function installRmap(sys: MmSystem): void {
   sys.reclaimPage = (pfn) => {
     shrinkPage(sys, pfn, { ignoreReferences: true });
   };
+  sys.pageMkclean = (pfn) => pageMkclean(sys, pfn);
 }

@@ -3,7 +3,9 @@
  * rmap_items that merged into it; each remembers its mm, its address and the anon_vma of the VMA that
  * merged it. The page index means nothing here, so the walk looks at every AVC of that anon_vma and
  * keeps the VMAs that cover the item's address: first those of the item's own mm, then (second pass)
- * those of other mms, which were forked after the merge and inherited the PTE.
+ * those of other mms, which were forked after the merge and inherited the PTE. The items of an mm
+ * that has exited stay until ksmd next passes, and so do their anon_vmas: they still lead the walk
+ * to the children that mm forked.
  */
 import {
   anonVmaLockRead,

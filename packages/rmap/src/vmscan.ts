@@ -6,8 +6,12 @@
  *
  * Choices where the kernel defers to later passes or devices the model lacks:
  *  - writeback is synchronous: a dirty anonymous page is written to its swap slot, a dirty file page
- *    to `mapping.disk` (where a later fault reads it back), and both are freed in the same pass
- *    (4.9 kswapd would first leave a dirty file page to the flusher threads);
+ *    to `mapping.disk` (where a later fault reads it back), and both are freed in the same pass;
+ *  - only kswapd writes a dirty file page, and the kernel's other condition, that the node has met
+ *    many dirty pages (PGDAT_DIRTY), is taken as met; from 4.11 kswapd also waits for its second
+ *    meeting with the page. Any other reclaimer (MADV_PAGEOUT's reclaim_pages, direct reclaim)
+ *    leaves the page dirty in the page cache, unmapped, with PG_reclaim set for the flusher threads,
+ *    which the model does not run;
  *  - shmem pages are unmapped but never swapped (shmem_writepage is not modelled): they stay in the
  *    shmem cache and are activated, which is what both kernels do without swap.
  */
@@ -23,6 +27,7 @@ import {
   PG_active,
   PG_dirty,
   PG_mlocked,
+  PG_reclaim,
   PG_referenced,
   PG_swapbacked,
   PG_unevictable,
@@ -205,6 +210,14 @@ function decide(sys: MmSystem, r: ReclaimResult, opts: ShrinkOptions): [ReclaimO
     if (r.unmap !== SWAP_SUCCESS) throw new Error(why);
   }
   if (mem.flags[pfn] & (1 << PG_dirty)) {
+    const notHere = mem.flags[pfn] & (1 << PG_swapbacked) ? null : leaveToFlusher(sys, pfn);
+    if (notHere) {
+      mem.flags[pfn] |= 1 << PG_reclaim;
+      const why = `${notHere}: PG_reclaim set, the dirty file page stays in the page cache for the flusher`;
+      return sys.rules['reclaim-dirty-file-activate']
+        ? activateLocked(sys, pfn, why)
+        : verdict('kept', `keep_locked: ${why}`);
+    }
     if (r.references === 'PAGEREF_RECLAIM_CLEAN')
       return verdict('kept', 'keep_locked: dirty, and page_check_references() allows only clean pages');
     if (!pageout(sys, pfn))
@@ -218,6 +231,20 @@ function decide(sys: MmSystem, r: ReclaimResult, opts: ShrinkOptions): [ReclaimO
       ? 'free_it: the data is in swap, the page is freed'
       : 'free_it: dropped from the page cache',
   );
+}
+
+/**
+ * The first test of shrink_page_list()'s PageDirty branch — mm/vmscan.c: why reclaim must not write
+ * this dirty file page back itself, or null when it may. Only kswapd may (direct reclaim would
+ * risk a stack overflow in the filesystem; 6.x's reclaim_pages() is no exception), and from
+ * `reclaim-dirty-file-seen-twice` (4.11) only a page it met before: the first meeting only sets
+ * PG_reclaim, which a fault that maps the page again clears. PGDAT_DIRTY is taken as set.
+ */
+function leaveToFlusher(sys: MmSystem, pfn: number): string | null {
+  if (sys.current !== sys.kswapd) return 'only kswapd writes file pages back';
+  if (sys.rules['reclaim-dirty-file-seen-twice'] && !(sys.mem.flags[pfn] & (1 << PG_reclaim)))
+    return 'kswapd writes back only a dirty file page it has met before';
+  return null;
 }
 
 /** __remove_mapping() and free_it, or keep_locked when other references hold the page. */

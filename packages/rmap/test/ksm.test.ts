@@ -15,6 +15,7 @@ import {
   PTE_SWAP,
   pageStableNode,
   readPte,
+  sysExit,
   sysFork,
   sysMadvise,
   sysMlock,
@@ -26,6 +27,7 @@ import { describe, expect, it } from 'vitest';
 import { TTU_IGNORE_ACCESS, TTU_UNMAP } from '../src/codes.js';
 import { installRmap } from '../src/install.js';
 import { migratePage } from '../src/migrate.js';
+import { walkAt } from '../src/report.js';
 import { newWalkLog } from '../src/rmap-walk.js';
 import { tryToUnmap } from '../src/try-to-unmap.js';
 
@@ -83,6 +85,31 @@ describe('rmap_walk_ksm', () => {
       // The child faults the KSM page back in from the swap cache.
       userAccess(sys, child, ADDR, false);
       expect(readPte(child, ADDR).pfn).toBe(kpfn);
+      check(sys);
+    }
+  });
+
+  it('after the merging parent exits, its rmap_items still lead to the child until ksmd passes', () => {
+    for (const kernel of ['4.9', '6.12'] as const) {
+      const { sys, mms, kpfn } = merged(kernel, 2);
+      const child = sysFork(sys, mms[0], 'C');
+      const visited = () => walkAt(sys, child, ADDR).walk.visits.map((v) => v.process);
+      expect(visited()).toEqual(['P1', 'P0', 'C']);
+      sysExit(sys, mms[0]);
+      check(sys);
+      // P0's item stays until ksmd passes; its anon_vma still holds C's VMA (second pass).
+      expect(visited()).toEqual(['P1', 'C']);
+      ksmRunToFixedPoint(sys);
+      check(sys);
+      // Now C has an rmap_item of its own: the first pass finds it.
+      expect(visited()).toEqual(['C', 'P1']);
+      expect(sys.as(sys.kswapd, () => addToSwap(sys, kpfn))).toBe(true);
+      sys.as(sys.kswapd, () => {
+        lockPage(sys, kpfn);
+        tryToUnmap(sys, kpfn, reclaimFlags(sys));
+        unlockPage(sys, kpfn);
+      });
+      for (const mm of [mms[1], child]) expect(readPte(mm, ADDR).bits & PTE_SWAP).not.toBe(0);
       check(sys);
     }
   });

@@ -65,6 +65,7 @@ export function vmFlagsString(flags: number): string {
     [0x40, 'me'],
     [0x80, 'ms'],
     [0x2000, 'lo'],
+    [0x100000, 'ac'],
     [0x80000000, 'mg'],
   ];
   return names

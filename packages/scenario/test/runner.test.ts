@@ -216,3 +216,99 @@ observe
     expect(error).toBeUndefined();
   });
 });
+
+/** The `PROCESS:REGION:PAGE` names an observation shows mapped, sorted. */
+function mappedNames(o: Observation): string[] {
+  return o.pages.flatMap((p) => p.mappings).sort();
+}
+
+describe('runner: what the kernel cross-check found (issue 14 §5), as Linux 6.18 does it', () => {
+  it('MADV_PAGEOUT leaves dirty shared file pages cached with PG_reclaim: fault-around skips them', () => {
+    const { steps, observations, error } = run(`
+set kernel 6.18
+spawn A
+A: mmap f 4 file:data shared
+A: write f 0..1
+A: madvise f pageout
+observe
+A: read f 0
+observe
+A: read f 1
+observe
+A: reclaim f 1
+A: reclaim f 1
+`);
+    expect(error).toBeUndefined();
+    expect(observations.map(mappedNames)).toEqual([
+      [],
+      ['A:f:0', 'A:f:2', 'A:f:3'],
+      ['A:f:0', 'A:f:1', 'A:f:2', 'A:f:3'],
+    ]);
+    // Still dirty, never written: kswapd meets it again for the first time and only activates it.
+    expect(steps.slice(-2).map((s) => s.report?.result)).toEqual(['kept', 'activated']);
+  });
+
+  it('mapping more of a file than it has extends and syncs it: dirty pages become clean (seed 1107)', () => {
+    const { steps, observations } = run(`
+set kernel 6.18
+spawn P0
+P0: mmap r0 2 file:f0 shared
+P0: write r0 0..1
+P0: mmap r1 3 file:f0 private
+P0: mkclean r0 0
+P0: madvise r0 pageout
+P0: read r0 1
+observe
+`);
+    // fsync wrote both pages back and write-protected their PTEs (nothing left to clean), so
+    // pageout dropped them; the read brings the window back and fault-around maps it.
+    expect(steps[5].report?.result).toBe('0');
+    expect(mappedNames(observations[0])).toEqual(['P0:r0:0', 'P0:r0:1']);
+  });
+
+  it("KSM after an exit: the parent's rmap_items still lead the walk and reclaim to its child", () => {
+    const { steps, error } = run(`
+set kernel 6.18
+spawn A
+A: mmap m 2 anon private
+A: write m 0..1 same
+A: madvise m mergeable
+ksm
+A: fork B
+B: walk m 0
+A: exit
+B: walk m 0
+B: reclaim m 0
+`);
+    expect(error).toBeUndefined();
+    const [before, after, reclaim] = steps
+      .slice(-4)
+      .filter((s) => s.report)
+      .map((s) => s.report!);
+    expect(before.visits.map((v) => v.where)).toEqual(['A:m:1', 'A:m:0', 'B:m:1', 'B:m:0']);
+    expect(after.visits.map((v) => v.where)).toEqual(['B:m:1', 'B:m:0']);
+    expect(reclaim.result).toBe('freed');
+  });
+
+  it('mprotect drops VM_ACCOUNT from an unfaulted VMA, which then does not merge (seeds 990, 6065)', () => {
+    const { observations } = run(`
+set kernel 6.18
+spawn A
+A: mmap r 4 anon private
+A: mprotect r 3 1 none
+A: write r 0
+A: mprotect r 2 2 r
+A: read r 2..3
+A: fork B
+observe
+A: mprotect r 2 2 rw
+A: fork C
+observe
+`);
+    const zero = (o: Observation) => o.pages.find((p) => p.flags.includes('zero'))!.mappings.sort();
+    expect(observations.map(zero)).toEqual([
+      ['A:r:2', 'A:r:3', 'B:r:2'],
+      ['A:r:2', 'A:r:3', 'B:r:2', 'C:r:2', 'C:r:3'],
+    ]);
+  });
+});
