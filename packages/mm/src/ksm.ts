@@ -10,9 +10,23 @@
  * memcmp_pages() is an equality test and a Map stands for each rb-tree (the rb order decides nothing
  * observable once content is an identity).
  *
- * Not modelled: NUMA (merge_across_nodes = 1, so no migrate_nodes list), use_zero_pages (0),
- * 6.12's smart scan (it only changes how many scans the fixed point takes, kernel-facts §F7) and
- * the time-based pruning of stable-node chains (the model prunes on every lookup).
+ * ksmd's clock. The scenario's `ksm` drives ksmd as rmaplab-kcheck drives the real one: batches of
+ * KSMD_PAGES_TO_SCAN pages (ksm_do_scan), each followed by a sleep of KSMD_SLEEP_MILLISECS
+ * (ksm_scan_thread). The model's jiffies (`KsmState.clock`, in milliseconds) advance by that sleep
+ * after every batch and by nothing else: scanning takes no time, and neither do the statements
+ * between two `ksm`s. That clock decides when a stable-node chain is pruned (4.13+,
+ * stable_node_chains_prune_millisecs). The kernel's clock runs at least as fast (jiffies round the
+ * sleep up, and real time passes while pages are scanned and statements run), so a chain lookup
+ * that the model makes under 2 s after the last pruning may be a pruning one in the kernel.
+ *
+ * Not modelled: NUMA (merge_across_nodes = 1, so no migrate_nodes list), use_zero_pages (0), the
+ * advisor (6.8, off by default), and 6.7's smart scan: rmaplab-kcheck turns smart_scan off while
+ * it runs ksmd (with it, an unchanged unique page leaves the unstable tree on the passes it is
+ * skipped, so pages_unshared never settles and no fixed point can be told; kernel-facts §F7), and
+ * without it 6.7 scans as 6.6 did, so the `ksm` statement is the same in every release. The stable
+ * tree is a Map by content, not an rb-tree in memcmp order: the kernel also looks at (and prunes)
+ * the chains on the way down to a page's place, and the model only at the one of the page's own
+ * content, so a chain that lost a dup can collapse later in the model than in the kernel.
  */
 import {
   PAGE_MAPPING_ANON,
@@ -57,6 +71,13 @@ export const STABLE_FLAG = 0x200;
 /** STABLE_NODE_CHAIN — mm/ksm.c (4.13+): rmap_hlist_len of a chain of dups. */
 export const STABLE_NODE_CHAIN = -1024;
 
+/** /sys/kernel/mm/ksm/pages_to_scan as rmaplab-kcheck sets it while it runs ksmd: one ksm_do_scan() batch. */
+export const KSMD_PAGES_TO_SCAN = 10_000;
+/** /sys/kernel/mm/ksm/sleep_millisecs as rmaplab-kcheck sets it: ksmd's sleep after each batch. */
+export const KSMD_SLEEP_MILLISECS = 5;
+/** ksm_stable_node_chains_prune_millisecs — mm/ksm.c (4.13+): its default. */
+export const STABLE_NODE_CHAINS_PRUNE_MILLISECS = 2000;
+
 /**
  * `struct rmap_item` — mm/ksm.c: one (mm, address) that ksmd has scanned. While stable it hangs off a
  * stable_node's hlist and holds a reference on the anon_vma of the VMA that merged it.
@@ -98,6 +119,8 @@ export class KsmStableNode {
   dups: KsmStableNode[] | null = null;
   /** The chain this node is a dup of (is_stable_node_dup), or null. */
   chain: KsmStableNode | null = null;
+  /** stable_node->chain_prune_time (4.13+, a chain's): ksmd's clock when it was made or last pruned. */
+  chainPruneTime = 0;
   constructor(
     readonly id: number,
     /** stable_node->kpfn: the frame of the KSM page (meaningless for a chain). */
@@ -153,6 +176,10 @@ export class KsmState {
   scanPrev: KsmRmapItem | null = null;
   /** ksm_scan.seqnr: completed full scans. */
   seqnr = 0;
+  /** jiffies, as ksmd's clock (see the file's header), in milliseconds. */
+  clock = 0;
+  /** ksm_stable_node_chains_prune_millisecs (4.13+). */
+  stableNodeChainsPruneMillisecs = STABLE_NODE_CHAINS_PRUNE_MILLISECS;
   /** root_stable_tree: content → stable_node or chain. */
   readonly stableTree = new Map<number, KsmStableNode>();
   /** root_unstable_tree: content → rmap_item (rebuilt on each full scan). */
@@ -587,27 +614,37 @@ interface DupPage {
 }
 
 /**
- * stable_node_dup() / __stable_node_chain() — mm/ksm.c (6.12): for a plain node its page; for a
- * chain, prune stale dups and choose the fullest dup that can take another sharer (else any live
- * one). A chain left with one dup collapses into it; a chain left with none is freed.
+ * __stable_node_chain() / stable_node_dup() — mm/ksm.c (4.13+): for a plain node its page; for a
+ * chain, one dup and its page. The walk over the dups drops every stale one it meets. A pruning
+ * lookup (chain_prune(), from stable_tree_search) walks them all and takes the fullest dup that
+ * can take another sharer (else the first live one), but only once every
+ * stable_node_chains_prune_millisecs of ksmd's clock; any other lookup (chain(), from
+ * stable_tree_insert, or a pruning one too soon after the last) stops at the first dup that can
+ * take a sharer. A chain left with one dup collapses into it, one left with none is freed; a dup
+ * found behind the head that can take one more sharer than the merge under way moves to the head.
  */
-function stableNodeChain(sys: MmSystem, node: KsmStableNode): DupPage | null {
+function stableNodeChain(sys: MmSystem, node: KsmStableNode, pruneRequested: boolean): DupPage | null {
   if (!node.dups) {
     const page = getKsmPage(sys, node, false);
     return page < 0 ? null : { dup: node, page };
   }
   const k = ksmState(sys);
+  const prune = pruneRequested && k.clock >= node.chainPruneTime + k.stableNodeChainsPruneMillisecs;
+  if (prune) node.chainPruneTime = k.clock;
   let found: DupPage | null = null;
+  let foundLen = 0;
   for (const dup of [...node.dups]) {
     const page = getKsmPage(sys, dup, false);
     if (page < 0) continue;
     if (
       !found ||
       (isPageSharingCandidate(sys, dup) &&
-        (!isPageSharingCandidate(sys, found.dup) || dup.rmapHlistLen > found.dup.rmapHlistLen))
+        (!isPageSharingCandidate(sys, found.dup) || dup.rmapHlistLen > foundLen))
     ) {
       if (found) putPage(sys, found.page);
       found = { dup, page };
+      foundLen = dup.rmapHlistLen;
+      if (!prune && isPageSharingCandidate(sys, dup)) break;
     } else putPage(sys, page);
   }
   if (!found) {
@@ -642,7 +679,7 @@ function stableTreeSearch(sys: MmSystem, page: number): number {
   for (;;) {
     const node = k.stableTree.get(mem.content[page]);
     if (!node) return -1;
-    const found = stableNodeChain(sys, node);
+    const found = stableNodeChain(sys, node, true);
     if (!found) continue; // a stale node went: search again
     putPage(sys, found.page);
     if (sys.rules['ksm-max-page-sharing'] && !isPageSharingCandidate(sys, found.dup)) return -1;
@@ -665,7 +702,7 @@ function stableTreeInsert(sys: MmSystem, kpage: number): KsmStableNode | null {
   for (;;) {
     existing = k.stableTree.get(content);
     if (!existing) break;
-    const found = stableNodeChain(sys, existing);
+    const found = stableNodeChain(sys, existing, false);
     if (!found) continue;
     putPage(sys, found.page);
     existing = k.stableTree.get(content);
@@ -679,6 +716,7 @@ function stableTreeInsert(sys: MmSystem, kpage: number): KsmStableNode | null {
     if (!chain.dups) {
       chain = new KsmStableNode(sys.nextId(), 0, content);
       chain.rmapHlistLen = STABLE_NODE_CHAIN;
+      chain.chainPruneTime = k.clock;
       chain.dups = [existing];
       existing.chain = chain;
       k.stableTree.set(content, chain);
@@ -954,12 +992,23 @@ export function ksmDoScan(sys: MmSystem, pages: number): number {
   });
 }
 
-/** One full scan by ksmd: from where the cursor stands to the end of the mm list. Returns the pages looked at. */
+/**
+ * One turn of ksm_scan_thread() — mm/ksm.c, as rmaplab-kcheck drives ksmd: a batch of
+ * KSMD_PAGES_TO_SCAN pages, then KSMD_SLEEP_MILLISECS of sleep on ksmd's clock. Returns the pages
+ * looked at.
+ */
+export function ksmScanThreadTurn(sys: MmSystem): number {
+  const n = ksmDoScan(sys, KSMD_PAGES_TO_SCAN);
+  ksmState(sys).clock += KSMD_SLEEP_MILLISECS;
+  return n;
+}
+
+/** ksmd's turns until the full scan under way (or the next one) is complete. Returns the pages looked at. */
 export function ksmScanOnce(sys: MmSystem): number {
   const k = ksmState(sys);
   const start = k.seqnr;
   let n = 0;
-  while (k.first && k.seqnr === start) n += ksmDoScan(sys, 1024);
+  while (k.first && k.seqnr === start) n += ksmScanThreadTurn(sys);
   return n;
 }
 
@@ -967,32 +1016,50 @@ export function ksmScanOnce(sys: MmSystem): number {
 const MAX_SCANS = 64;
 
 /**
- * The scenario's `ksm` statement: full scans until the counters stay unchanged across two more full
- * scans (as rmaplab-kcheck waits on the real kernel). Returns the number of full scans run.
+ * The full scans rmaplab-kcheck waits for before it looks at the counters, and how many more must
+ * leave pages_shared, pages_sharing and pages_unshared unchanged (its do_ksm()).
+ */
+const FIRST_LOOK = 3;
+const STABLE_LOOKS = 2;
+
+/** Whether a live process has a VM_MERGEABLE VMA: ksmd has something to merge. */
+function anyMergeable(sys: MmSystem): boolean {
+  for (const mm of sys.mms) {
+    if (mm.dead) continue;
+    for (const vma of mm.vmas()) if (vma.vmFlags & VM_MERGEABLE) return true;
+  }
+  return false;
+}
+
+/**
+ * The scenario's `ksm` statement: ksmd run the way rmaplab-kcheck runs it on the kernel (smart
+ * scan off, the batches and sleeps of ksmScanThreadTurn), and stopped the way it stops it: after
+ * FIRST_LOOK full scans, once STABLE_LOOKS more in a row have left the counters unchanged. When no
+ * live process has a VM_MERGEABLE VMA there is nothing to merge, and ksmd runs only if it still
+ * holds rmap_items (of exited mms, or of areas no longer mergeable): for the one full scan that
+ * drops them all. Returns the number of full scans run.
  */
 export function ksmRunToFixedPoint(sys: MmSystem): number {
   const k = ksmState(sys);
-  if (!k.first) {
+  if (!anyMergeable(sys)) {
+    const scans = k.first && k.rmapItems > 0 ? 1 : 0;
+    if (scans) ksmScanOnce(sys);
     k.settled = true;
-    return 0;
+    return scans;
   }
-  const fingerprint = () => {
-    const c = ksmCounters(sys);
-    return `${c.pagesShared}/${c.pagesSharing}/${c.pagesUnshared}/${c.pagesVolatile}/${k.rmapItems}`;
-  };
-  // A scan cut short by single steps is finished first, so that every counted scan is whole.
-  if (k.scanSlot) ksmScanOnce(sys);
+  const look = () => `${k.pagesShared}/${k.pagesSharing}/${k.pagesUnshared}`;
   let prev = '';
   let same = 0;
   let scans = 0;
-  while (same < 2) {
+  while (k.first) {
     if (scans === MAX_SCANS) throw new Error(`KSM found no fixed point in ${MAX_SCANS} full scans`);
     ksmScanOnce(sys);
     scans++;
-    const now = fingerprint();
-    same = now === prev ? same + 1 : 0;
+    if (scans < FIRST_LOOK) continue;
+    const now = look();
+    same = scans > FIRST_LOOK && now === prev ? same + 1 : 0;
     prev = now;
-    if (!k.first) break;
+    if (same === STABLE_LOOKS) break;
   }
   k.settled = true;
   return scans;

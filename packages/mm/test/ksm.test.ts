@@ -13,6 +13,7 @@ import {
   PTE_WRITE,
   pageStableNode,
   readPte,
+  STABLE_NODE_CHAINS_PRUNE_MILLISECS,
 } from '../src/index.js';
 import { KsmWorld } from './ksm-helpers.js';
 
@@ -208,6 +209,30 @@ describe('KSM merge (kernel-rmap.md §7.6)', () => {
     check();
   });
 
+  it('`ksm` stops as rmaplab-kcheck does: 3 full scans, then until 2 more leave the counters as they were', () => {
+    const w = twoProcesses();
+    expect(w.ksm()).toBe(5); // merged in the second scan: the third is the first look
+    expect(w.ksm()).toBe(5);
+    w.put('A', 'm', 1, 'same'); // 4.9 searches the stable tree first: merged in the first scan
+    expect(w.ksm()).toBe(5);
+    expect(ksmCounters(w.sys).pagesSharing).toBe(2);
+  });
+
+  it('with no live process to merge, `ksm` runs one full scan, and only while ksmd holds rmap_items', () => {
+    const w = twoProcesses();
+    w.ksm();
+    w.madvise('A', 'm', 'unmergeable');
+    w.exit('B');
+    const k = ksmState(w.sys);
+    expect(k.rmapItems).toBe(4);
+    const clock = k.clock;
+    expect(w.ksm()).toBe(1);
+    expect(k.clock).toBe(clock + 5);
+    expect([k.rmapItems, k.slots.size]).toEqual([0, 0]);
+    expect(w.ksm()).toBe(0);
+    expect(k.clock).toBe(clock + 5);
+  });
+
   it('refused VMA kinds ignore MADV_MERGEABLE', () => {
     const w = new KsmWorld();
     w.spawn('A');
@@ -246,6 +271,70 @@ describe('max_page_sharing', () => {
         expect(groups.map((g) => g.length)).toEqual([300]);
         expect([c.pagesShared, c.pagesSharing]).toEqual([1, 299]);
       }
+    }
+  });
+
+  /**
+   * A's 300 pages make the chain [SN(256..299), SN(0..255)]; A then rewrites pages 0..9, leaving
+   * room in the older dup, and B brings 5 more pages of the same content.
+   */
+  function chainWithRoom(): KsmWorld {
+    const w = new KsmWorld({ kernel: '6.18', ksmMaxSharing: 256 });
+    w.spawn('A');
+    w.mmap('A', 'm', 300);
+    w.check = false;
+    for (let i = 0; i < 300; i++) w.put('A', 'm', i, 'same');
+    w.madvise('A', 'm', 'mergeable');
+    w.ksm();
+    for (let i = 0; i < 10; i++) w.put('A', 'm', i, `new-${i}`);
+    w.ksm();
+    w.spawn('B');
+    w.mmap('B', 'b', 5);
+    for (let i = 0; i < 5; i++) w.put('B', 'b', i, 'same');
+    w.check = true;
+    w.madvise('B', 'b', 'mergeable');
+    return w;
+  }
+
+  it('a chain lookup takes the first dup that has room until stable_node_chains_prune_millisecs have passed', () => {
+    const w = chainWithRoom();
+    const older = w.pfn('A', 'm', 10);
+    const newer = w.pfn('A', 'm', 256);
+    const k = ksmState(w.sys);
+    const chain = k.stableTree.get(w.sys.contentFor('same'))!;
+    expect(chain.dups!.map((d) => d.kpfn)).toEqual([newer, older]);
+    w.ksm();
+    // Measured on Linux 6.18: B joins the newer dup (44 → 49), not the fuller one with room (246).
+    for (let i = 0; i < 5; i++) expect(w.pfn('B', 'b', i)).toBe(newer);
+    expect([w.mapcount(older), w.mapcount(newer)]).toEqual([246, 49]);
+    // Every `ksm` so far ran 5 full scans of one batch each: 15 turns of ksmd, 5 ms apart.
+    expect(k.clock).toBe(15 * 5);
+    expect(chain.chainPruneTime).toBe(5);
+    const c = ksmCounters(w.sys);
+    expect([c.pagesShared, c.pagesSharing, c.pagesUnshared, c.stableNodeChains, c.stableNodeDups]).toEqual([
+      2, 293, 10, 1, 2,
+    ]);
+  });
+
+  it('a pruning lookup takes the fullest dup that has room and moves it to the chain head', () => {
+    for (const how of ['interval 0', 'clock past it'] as const) {
+      const w = chainWithRoom();
+      const older = w.pfn('A', 'm', 10);
+      const newer = w.pfn('A', 'm', 256);
+      const k = ksmState(w.sys);
+      const chain = k.stableTree.get(w.sys.contentFor('same'))!;
+      if (how === 'interval 0') k.stableNodeChainsPruneMillisecs = 0;
+      else k.clock = chain.chainPruneTime + STABLE_NODE_CHAINS_PRUNE_MILLISECS;
+      const before = k.clock;
+      w.ksm();
+      for (let i = 0; i < 5; i++) expect(w.pfn('B', 'b', i), how).toBe(older);
+      expect([w.mapcount(older), w.mapcount(newer)], how).toEqual([251, 44]);
+      expect(
+        chain.dups!.map((d) => d.kpfn),
+        how,
+      ).toEqual([older, newer]);
+      // B's second pass looked the chain up and pruned it (its first only took the checksums).
+      expect(chain.chainPruneTime, how).toBe(before + 5);
     }
   });
 
