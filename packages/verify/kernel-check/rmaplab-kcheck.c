@@ -22,7 +22,9 @@
  *    every region of every process, so it refuses accesses that would kill the
  *    worker. Workers also catch SIGSEGV/SIGBUS with sigsetjmp as a safety net.
  *  - `observe` reads /proc/PID/pagemap of every live worker (the controller is
- *    root, so it sees PFNs), then /proc/kpagecount and /proc/kpageflags.
+ *    root, so it sees PFNs), then /proc/kpagecount and /proc/kpageflags, and
+ *    (contract v2) each worker's VMAs from /proc/PID/smaps and, once the
+ *    scenario has run `ksm`, KSM's counters from /sys/kernel/mm/ksm.
  *    Before reading, it drains the per-CPU LRU/mlock batches of all CPUs (an
  *    mlock() of a private page calls lru_add_drain_all()), so that flags such
  *    as unevictable are settled (disable with --no-drain).
@@ -176,6 +178,8 @@ static uint64_t unique_counter;
  * KSM never merges this run's pages with a page of another process that happens to hold the same
  * pattern (another run's leftovers, or anything else on the machine). */
 static uint64_t run_salt;
+/* A `ksm` statement has run: observations carry KSM's counters from then on. */
+static int ksm_ran;
 static int kpagecount_fd = -1, kpageflags_fd = -1;
 static pid_t controller_pid;
 static char *drain_page;
@@ -675,6 +679,32 @@ static void sysfs_change(int line, const char *path, const char *value) {
   if (write_small(path, value) < 0) fail(line, "cannot write %s to %s: %s", value, path, strerror(errno));
 }
 
+/* The contract's `thp never` (every folio one page), which MADV_NOHUGEPAGE gives a region only
+ * until `madvise REGION hugepage` lifts it: no size of anonymous or shmem folio a fault may
+ * allocate, so no khugepaged either (a size that is `inherit` follows the top-level file). */
+static void thp_never(void) {
+  static const char *top[] = {"enabled", "shmem_enabled"};
+  char path[PATH_MAX], v[64];
+  for (int i = 0; i < 2; i++) {
+    snprintf(path, sizeof path, SYSFS_MM "transparent_hugepage/%s", top[i]);
+    if (read_small(path, v, sizeof v) < 0) continue;
+    bracketed(v);
+    if (strcmp(v, "never") && strcmp(v, "deny")) sysfs_change(0, path, "never");
+  }
+  DIR *d = opendir(SYSFS_MM "transparent_hugepage");
+  struct dirent *e;
+  while (d && (e = readdir(d))) {
+    if (strncmp(e->d_name, "hugepages-", 10)) continue;
+    for (int i = 0; i < 2; i++) {
+      snprintf(path, sizeof path, SYSFS_MM "transparent_hugepage/%s/%s", e->d_name, top[i]);
+      if (read_small(path, v, sizeof v) < 0) continue;
+      bracketed(v);
+      if (strcmp(v, "never") && strcmp(v, "inherit")) sysfs_change(0, path, "never");
+    }
+  }
+  if (d) closedir(d);
+}
+
 static long ksm_get(const char *key) {
   char path[128], buf[64];
   snprintf(path, sizeof path, KSM_DIR "%s", key);
@@ -686,6 +716,14 @@ static long ksm_get(const char *key) {
 static long ksm_rmap_items(void) {
   return ksm_get("pages_shared") + ksm_get("pages_sharing") + ksm_get("pages_unshared") + ksm_get("pages_volatile");
 }
+
+/* The counters of the observation's "ksm", in the contract's order. */
+static const char *ksm_counters[] = {"pages_shared", "pages_sharing", "pages_unshared", "stable_node_chains",
+                                     "stable_node_dups"};
+#define NKSMCOUNTERS 5
+/* What KSM held before this run's first process existed (what processes outside the run have
+ * merged): observations report the counters above it, and `ksm` waits on this run's rmap_items. */
+static long ksm_base[NKSMCOUNTERS], ksm_base_items;
 
 /* An mm that exits after ksmd has scanned it stays on ksmd's list with its rmap_items, and the
  * stable nodes they hold, until ksmd visits it again and finds it exiting (__ksm_exit(),
@@ -714,6 +752,34 @@ static void journal_put_back(int line, const char *path) {
   for (int i = 0; i < njournal; i++)
     if (!strcmp(journal[i].path, path) && write_small(path, journal[i].value) < 0)
       fail(line, "cannot write %s to %s: %s", journal[i].value, path, strerror(errno));
+}
+
+/* KSM's counters, as the observation's "ksm" reports them (above the baseline). */
+static long ksm_counter(int i) {
+  long v = ksm_get(ksm_counters[i]);
+  return v < 0 ? 0 : v; /* stable_node_chains and stable_node_dups came with 4.13 */
+}
+
+/* Before the run's first process: an exited mm that ksmd has not passed since (a run of a helper
+ * without the drain, or a process outside any run) still holds rmap_items and stable nodes, which
+ * the first pass of this run's `ksm` would drop, changing the counters under it: ksmd drops them
+ * now. What stays belongs to live processes outside the run: the baseline. */
+static void ksm_take_baseline(void) {
+  if (ksm_rmap_items() > 0) {
+    ksm_drain();
+    sysfs_change(0, KSM_DIR "run", "0");
+    for (int i = 1; i < NKSMKEYS; i++) {
+      char file[128];
+      snprintf(file, sizeof file, KSM_DIR "%s", ksm_keys[i]);
+      journal_put_back(0, file);
+    }
+  }
+  ksm_base_items = ksm_rmap_items();
+  for (int i = 0; i < NKSMCOUNTERS; i++) ksm_base[i] = ksm_counter(i);
+  if (ksm_base_items > 0)
+    note("warning: KSM holds %ld rmap_items of processes outside this run (pages_shared=%ld pages_sharing=%ld): "
+         "the ksm counters are reported above them, and ksmd scans them too",
+         ksm_base_items, ksm_base[0], ksm_base[1]);
 }
 
 /* Put every journalled value back (latest change first) and drop the state file. Safe in a
@@ -1013,6 +1079,99 @@ static void drain_lru(void) {
   if (mlock(drain_page, PG) == 0) munlock(drain_page, PG);
 }
 
+/* The contents of a /proc file (NUL-terminated, to be freed), or NULL. */
+static char *slurp_path(const char *path) {
+  FILE *f = fopen(path, "r");
+  if (!f) return NULL;
+  size_t cap = 1 << 16, n = 0, r;
+  char *buf = malloc(cap);
+  while (buf && (r = fread(buf + n, 1, cap - n - 1, f)) > 0)
+    if ((n += r) == cap - 1) buf = realloc(buf, cap *= 2);
+  fclose(f);
+  if (buf) buf[n] = 0;
+  return buf;
+}
+
+/* One VMA of /proc/PID/smaps (show_smap(), fs/proc/task_mmu.c): its range, `rw` of its
+ * permissions and the VmFlags mnemonics the contract reports (lo mg ac hg nh). */
+typedef struct { unsigned long start, end; int r, w; char flags[5][3]; int nflags; } smaps_vma_t;
+
+static int smaps_vma_cmp(const void *a, const void *b) {
+  const smaps_vma_t *x = a, *y = b;
+  return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Contract v2: `"vmas":{P:[{"region","first","last","prot","flags"}...]...}`, every live worker
+ * with its VMAs that lie in a region, in address order, each cut to the region's pages. */
+static void observe_vmas(const stmt_t *s, sbuf_t *b) {
+  static const struct { const char *mnemonic, *name; } vf[] = {
+      {"lo", "locked"}, {"mg", "mergeable"}, {"ac", "account"}, {"hg", "hugepage"}, {"nh", "nohugepage"}};
+  sb_printf(b, ",\"vmas\":{");
+  int firstp = 1;
+  for (int pi = 0; pi < nprocs; pi++) {
+    proc_t *p = &procs[pi];
+    if (!p->used || !p->alive) continue;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/smaps", (int)p->pid);
+    char *text = slurp_path(path);
+    if (!text) fail(s->line, "cannot read %s: %s", path, strerror(errno));
+    size_t cap = 64, nv = 0;
+    smaps_vma_t *v = malloc(cap * sizeof *v);
+    for (char *ln = text, *nl; *ln; ln = nl) {
+      nl = strchr(ln, '\n');
+      if (nl) *nl++ = 0;
+      else nl = ln + strlen(ln);
+      unsigned long a, e;
+      char perms[8];
+      if (sscanf(ln, "%lx-%lx %7s", &a, &e, perms) == 3 && isxdigit((unsigned char)ln[0])) {
+        if (nv == cap) v = realloc(v, (cap *= 2) * sizeof *v);
+        v[nv++] = (smaps_vma_t){a, e, perms[0] == 'r', perms[1] == 'w', {{0}}, 0};
+      } else if (nv && !strncmp(ln, "VmFlags:", 8)) {
+        smaps_vma_t *x = &v[nv - 1];
+        for (char *t = strtok(ln + 8, " "); t; t = strtok(NULL, " "))
+          for (size_t k = 0; k < sizeof vf / sizeof vf[0]; k++)
+            if (x->nflags < 5 && !strcmp(t, vf[k].mnemonic)) snprintf(x->flags[x->nflags++], 3, "%s", t);
+      }
+    }
+    free(text);
+    qsort(v, nv, sizeof *v, smaps_vma_cmp);
+    sb_printf(b, "%s\"%s\":[", firstp ? "" : ",", p->name);
+    firstp = 0;
+    int firstv = 1;
+    for (size_t i = 0; i < nv; i++)
+      for (int ri = 0; ri < p->nreg; ri++) {
+        region_t *r = &p->reg[ri];
+        unsigned long lo = r->base, hi = r->base + (unsigned long)r->size * PG;
+        unsigned long from = v[i].start > lo ? v[i].start : lo, to = v[i].end < hi ? v[i].end : hi;
+        if (from >= to) continue;
+        sb_printf(b, "%s{\"region\":\"%s\",\"first\":%lu,\"last\":%lu,\"prot\":\"%s\",\"flags\":[", firstv ? "" : ",",
+                  r->name, (from - lo) / PG, (to - lo) / PG - 1, v[i].w ? "rw" : v[i].r ? "r" : "none");
+        firstv = 0;
+        int firstf = 1;
+        for (size_t k = 0; k < sizeof vf / sizeof vf[0]; k++)
+          for (int f = 0; f < v[i].nflags; f++)
+            if (!strcmp(v[i].flags[f], vf[k].mnemonic)) {
+              sb_printf(b, "%s\"%s\"", firstf ? "" : ",", vf[k].name);
+              firstf = 0;
+            }
+        sb_printf(b, "]}");
+      }
+    sb_printf(b, "]");
+    free(v);
+  }
+  sb_printf(b, "}");
+}
+
+/* Contract v2: `"ksm":{...}` once the scenario has run `ksm`: /sys/kernel/mm/ksm's counters as
+ * they stand (ksmd does not run between `ksm` statements), above the baseline. */
+static void observe_ksm(sbuf_t *b) {
+  if (!ksm_ran) return;
+  sb_printf(b, ",\"ksm\":{");
+  for (int i = 0; i < NKSMCOUNTERS; i++)
+    sb_printf(b, "%s\"%s\":%ld", i ? "," : "", ksm_counters[i], ksm_counter(i) - ksm_base[i]);
+  sb_printf(b, "}");
+}
+
 static void do_observe(const stmt_t *s) {
   size_t cap = 1024, n = 0, acap = 256, na = 0;
   ent_t *e = malloc(cap * sizeof *e);
@@ -1096,6 +1255,8 @@ static void do_observe(const stmt_t *s) {
                   procs[ab[i].proc].reg[ab[i].reg].name, ab[i].page);
     sb_printf(&b, "]");
   }
+  observe_vmas(s, &b);
+  observe_ksm(&b);
   sb_printf(&b, "}\n");
   fputs(b.s, stdout);
   fflush(stdout);
@@ -1125,19 +1286,52 @@ static int any_mergeable(void) {
   return 0;
 }
 
+/* ksmd as `ksm` drives it: no advisor, no smart scan (unless --keep-smart-scan), batches of
+ * 10000 pages with 5 ms sleeps (the model's ksmd clock: packages/mm/src/ksm.ts), running. */
+static void ksmd_start(int line) {
+  if (access(KSM_DIR "advisor_mode", F_OK) == 0) sysfs_change(line, KSM_DIR "advisor_mode", "none");
+  if (opt_smart_scan_off && access(KSM_DIR "smart_scan", F_OK) == 0) sysfs_change(line, KSM_DIR "smart_scan", "0");
+  sysfs_change(line, KSM_DIR "pages_to_scan", "10000");
+  sysfs_change(line, KSM_DIR "sleep_millisecs", "5");
+  sysfs_change(line, KSM_DIR "run", "1");
+}
+
+/* ksmd stopped (merged pages stay merged; run=0 waits for the batch under way), and its tunables
+ * the machine's own again until the next `ksm`. */
+static void ksmd_stop(int line) {
+  sysfs_change(line, KSM_DIR "run", "0");
+  for (int i = 1; i < NKSMKEYS; i++) {
+    char file[128];
+    snprintf(file, sizeof file, KSM_DIR "%s", ksm_keys[i]);
+    journal_put_back(line, file);
+  }
+}
+
 static void do_ksm(const stmt_t *s) {
   ksm_need(s->line);
+  ksm_ran = 1;
+  long f0 = ksm_get("full_scans");
+  double t0 = now_s();
   if (!any_mergeable()) {
-    if (opt_verbose) note("line %d: ksm: no live process has a mergeable VMA, nothing to scan", s->line);
+    /* Nothing to merge. But ksmd may still hold rmap_items of this run: of exited processes, or
+     * of areas no longer mergeable. Its next pass drops them all, and every mm without a
+     * mergeable VMA with them, after which its list may be empty and full_scans stop: one pass. */
+    if (ksm_rmap_items() <= ksm_base_items) {
+      if (opt_verbose) note("line %d: ksm: no live process has a mergeable VMA, nothing to scan", s->line);
+      return;
+    }
+    ksmd_start(s->line);
+    while (ksm_get("full_scans") == f0) {
+      if (now_s() - t0 > opt_ksm_timeout)
+        fail(s->line, "ksm: no fixed point after %.0f s (ksmd did not finish the scan that drops this run's rmap_items)",
+             opt_ksm_timeout);
+      sleep_ms(2);
+    }
+    ksmd_stop(s->line);
+    if (opt_verbose) note("line %d: ksm: nothing to merge; one full scan dropped this run's rmap_items", s->line);
     return;
   }
-  if (access(KSM_DIR "advisor_mode", F_OK) == 0) sysfs_change(s->line, KSM_DIR "advisor_mode", "none");
-  if (opt_smart_scan_off && access(KSM_DIR "smart_scan", F_OK) == 0) sysfs_change(s->line, KSM_DIR "smart_scan", "0");
-  sysfs_change(s->line, KSM_DIR "pages_to_scan", "10000");
-  sysfs_change(s->line, KSM_DIR "sleep_millisecs", "5");
-  long f0 = ksm_get("full_scans");
-  sysfs_change(s->line, KSM_DIR "run", "1");
-  double t0 = now_s();
+  ksmd_start(s->line);
   long last_scan = -1, stable = 0, counters[3] = {-1, -1, -1};
   long need = f0 + 3;
   for (;;) {
@@ -1154,13 +1348,7 @@ static void do_ksm(const stmt_t *s) {
     }
     sleep_ms(2);
   }
-  sysfs_change(s->line, KSM_DIR "run", "0");
-  /* ksmd's tunables are the machine's own again until the next `ksm` (run stays 0) */
-  for (int i = 1; i < NKSMKEYS; i++) {
-    char file[128];
-    snprintf(file, sizeof file, KSM_DIR "%s", ksm_keys[i]);
-    journal_put_back(s->line, file);
-  }
+  ksmd_stop(s->line);
   if (opt_verbose)
     note("line %d: ksm fixed point after %ld full scans (%.2f s): pages_shared=%ld pages_sharing=%ld "
          "pages_unshared=%ld",
@@ -1638,7 +1826,7 @@ static void parse(char *text) {
       s->op = v[1] == 'l' ? OP_MLOCK : OP_MUNLOCK;
       NAME(0, s->name);
     } else if (!strcmp(v, "madvise")) {
-      NEED(2, 2, "P: madvise REGION mergeable|unmergeable|dontneed|pageout|cold");
+      NEED(2, 2, "P: madvise REGION mergeable|unmergeable|dontneed|pageout|cold|hugepage|nohugepage");
       s->op = OP_MADVISE;
       NAME(0, s->name);
       const char *m = a[1].t;
@@ -1647,6 +1835,8 @@ static void parse(char *text) {
       else if (!strcmp(m, "dontneed")) s->advice = MADV_DONTNEED;
       else if (!strcmp(m, "pageout")) s->advice = MADV_PAGEOUT;
       else if (!strcmp(m, "cold")) s->advice = MADV_COLD;
+      else if (!strcmp(m, "hugepage")) s->advice = MADV_HUGEPAGE;
+      else if (!strcmp(m, "nohugepage")) s->advice = MADV_NOHUGEPAGE;
       else syntax(line, a[1].col, "unknown advice '%s'", m);
     } else if (!strcmp(v, "walk") || !strcmp(v, "unmap") || !strcmp(v, "reclaim") || !strcmp(v, "referenced") ||
                !strcmp(v, "migrate") || !strcmp(v, "mkclean")) {
@@ -1815,7 +2005,13 @@ int main(int argc, char **argv) {
       if (access(file, F_OK) == 0) journal_record(0, file);
     }
     sysfs_change(0, KSM_DIR "run", "0");
+    ksm_take_baseline();
   }
+  for (int i = 0; i < nstmts; i++)
+    if (stmts[i].op == OP_MADVISE && stmts[i].advice == MADV_HUGEPAGE) {
+      thp_never();
+      break;
+    }
 
   if (opt_pin) {
     cpu_set_t cs;
