@@ -36,6 +36,9 @@ export const VM_ACCOUNT = 0x100000;
 export const VM_NORESERVE = 0x200000;
 export const VM_HUGETLB = 0x400000;
 export const VM_MIXEDMAP = 0x10000000;
+/** MADV_HUGEPAGE / MADV_NOHUGEPAGE marked the VMA (hugepage_madvise(), 2.6.38). */
+export const VM_HUGEPAGE = 0x20000000;
+export const VM_NOHUGEPAGE = 0x40000000;
 export const VM_MERGEABLE = 0x80000000;
 /** VM_STACK_INCOMPLETE_SETUP: exec's temporary stack while it is being moved (VM_RAND_READ|VM_SEQ_READ). */
 export const VM_STACK_INCOMPLETE_SETUP = VM_RAND_READ | VM_SEQ_READ;

@@ -1,7 +1,8 @@
 /**
  * madvise(2) — mm/madvise.c: MADV_DONTNEED (zap the range), MADV_COLD and MADV_PAGEOUT (5.4 and
  * later: deactivate, or reclaim, the pages that this process alone maps), MADV_MERGEABLE and
- * MADV_UNMERGEABLE (VM_MERGEABLE on the range, through KSM).
+ * MADV_UNMERGEABLE (VM_MERGEABLE on the range, through KSM), MADV_HUGEPAGE and MADV_NOHUGEPAGE
+ * (VM_HUGEPAGE or VM_NOHUGEPAGE on the range; no THP is modelled, so they change nothing else).
  */
 import {
   PG_active,
@@ -10,8 +11,10 @@ import {
   PTE_PRESENT,
   PTE_SPECIAL,
   PTE_YOUNG,
+  VM_HUGEPAGE,
   VM_HUGETLB,
   VM_LOCKED,
+  VM_NOHUGEPAGE,
   VM_PFNMAP,
 } from './constants.js';
 import { KernelError } from './errors.js';
@@ -22,12 +25,35 @@ import { forEachVmaFixup, userRange, vmaModifyFlags, vmasCovering } from './mpro
 import type { MmSystem } from './system.js';
 import type { Mm, VmArea } from './types.js';
 
-/** The advices of the scenario language: MADV_DONTNEED, MADV_PAGEOUT, MADV_COLD, MADV_(UN)MERGEABLE. */
-export type MadviseAdvice = 'dontneed' | 'pageout' | 'cold' | 'mergeable' | 'unmergeable';
+/**
+ * The advices of the scenario language: MADV_DONTNEED, MADV_PAGEOUT, MADV_COLD,
+ * MADV_(UN)MERGEABLE, MADV_(NO)HUGEPAGE.
+ */
+export type MadviseAdvice = 'dontneed' | 'pageout' | 'cold' | FlagAdvice;
+
+/** The advices that change vm_flags (and so split and merge VMAs). */
+type FlagAdvice = 'mergeable' | 'unmergeable' | 'hugepage' | 'nohugepage';
+
+/** madvise_need_mmap_write() — mm/madvise.c: the advices that change vm_flags. */
+function isFlagAdvice(advice: MadviseAdvice): advice is FlagAdvice {
+  return advice !== 'dontneed' && advice !== 'cold' && advice !== 'pageout';
+}
 
 /**
- * madvise_behavior() — mm/madvise.c (4.9), for the advices that change vm_flags: the range gets the
- * new flags (merge or split, as mprotect does). Returns the VMA that covers the range.
+ * hugepage_madvise() — mm/huge_memory.c (2.6.38; mm/khugepaged.c from 4.8): MADV_HUGEPAGE sets
+ * VM_HUGEPAGE and clears VM_NOHUGEPAGE, MADV_NOHUGEPAGE the other way round, on any VMA. (It also
+ * registers the mm with khugepaged, which is not modelled: with THP `never` it has nothing to do.)
+ */
+export function hugepageMadvise(flags: number, advice: 'hugepage' | 'nohugepage'): number {
+  return advice === 'hugepage'
+    ? (flags & ~VM_NOHUGEPAGE) | VM_HUGEPAGE
+    : (flags & ~VM_HUGEPAGE) | VM_NOHUGEPAGE;
+}
+
+/**
+ * madvise_behavior() — mm/madvise.c (4.9; madvise_vma_behavior() in 6.18), for the advices that
+ * change vm_flags: the range gets the new flags (merge or split, as mprotect does). Returns the
+ * VMA that covers the range.
  */
 function madviseBehavior(
   sys: MmSystem,
@@ -35,9 +61,12 @@ function madviseBehavior(
   prev: VmArea | null,
   start: number,
   end: number,
-  advice: 'mergeable' | 'unmergeable',
+  advice: FlagAdvice,
 ): VmArea {
-  const newFlags = ksmMadvise(sys, vma, start, end, advice);
+  const newFlags =
+    advice === 'hugepage' || advice === 'nohugepage'
+      ? hugepageMadvise(vma.vmFlags, advice)
+      : ksmMadvise(sys, vma, start, end, advice);
   if (newFlags === vma.vmFlags) return vma;
   return vmaModifyFlags(sys, vma, prev, start, end, newFlags);
 }
@@ -124,13 +153,13 @@ export function doMadvise(sys: MmSystem, mm: Mm, start: number, len: number, adv
   const { end } = range;
   if (advice === 'pageout' && !sys.reclaimPage)
     throw new Error('MADV_PAGEOUT needs reclaim_pages: install @rmaplab/rmap (sys.reclaimPage)');
-  const write = advice === 'mergeable' || advice === 'unmergeable';
+  const write = isFlagAdvice(advice);
   if (write) mm.mmapSem.downWrite(sys.current);
   else mm.mmapSem.downRead(sys.current);
   try {
     const vmas = vmasCovering(mm, start, end, 'madvise');
     for (const vma of vmas) checkMadviseVma(vma, advice);
-    if (write) {
+    if (isFlagAdvice(advice)) {
       forEachVmaFixup(mm, start, end, (vma, prev, s, e) => madviseBehavior(sys, vma, prev, s, e, advice));
       return;
     }

@@ -6,7 +6,9 @@ import {
   PTE_YOUNG,
   readPte,
   sysMadvise,
+  VM_HUGEPAGE,
   VM_MERGEABLE,
+  VM_NOHUGEPAGE,
 } from '../src/index.js';
 import { World } from './helpers.js';
 import { installTestReclaim, madvise, mlock } from './ops.js';
@@ -37,6 +39,32 @@ describe('madvise', () => {
     expect(w.vma('A', 'h').anonVma).not.toBeNull(); // the VMA keeps its anon_vma
     mlock(w, 'A', 'h');
     expect(errno(() => sysMadvise(w.sys, w.mm('A'), w.addr('h', 0), 4096, 'dontneed'))).toBe('EINVAL');
+  });
+
+  it('MADV_HUGEPAGE and MADV_NOHUGEPAGE swap their two flags, splitting and merging VMAs like any flag advice', () => {
+    const w = new World();
+    w.spawn('A');
+    w.mmap('A', 'h', 4);
+    w.write('A', 'h', 0);
+    const mm = w.mm('A');
+    const advise = (first: number, pages: number, advice: 'hugepage' | 'nohugepage') => {
+      sysMadvise(w.sys, mm, w.addr('h', first), pages * 4096, advice);
+      w.step();
+    };
+    const layout = () =>
+      [...mm.vmas()].map((v) => {
+        const f = v.vmFlags & (VM_HUGEPAGE | VM_NOHUGEPAGE);
+        return `${(v.vmStart - w.addr('h', 0)) / 4096}+${v.pages}:${f === VM_HUGEPAGE ? 'hg' : f === VM_NOHUGEPAGE ? 'nh' : f ? 'both' : '-'}`;
+      });
+    advise(1, 2, 'hugepage');
+    expect(layout()).toEqual(['0+1:-', '1+2:hg', '3+1:-']);
+    advise(1, 2, 'nohugepage');
+    expect(layout()).toEqual(['0+1:-', '1+2:nh', '3+1:-']);
+    advise(2, 2, 'nohugepage'); // [3, 4) joins the middle VMA
+    expect(layout()).toEqual(['0+1:-', '1+3:nh']);
+    advise(0, 4, 'hugepage'); // the range merges back into one VMA
+    expect(layout()).toEqual(['0+4:hg']);
+    expect(w.vma('A', 'h').anonVma).not.toBeNull();
   });
 
   it('MADV_COLD and MADV_PAGEOUT do not exist in 4.9 (EINVAL)', () => {

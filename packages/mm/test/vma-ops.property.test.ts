@@ -45,7 +45,7 @@ const FILE_PAGES = 20;
 const FILES = ['f0', 'f1'];
 const MAX_PROCS = 4;
 const PROTS = [PROT_NONE, PROT_READ, PROT_READ | PROT_WRITE];
-const ADVICES: MadviseAdvice[] = ['dontneed', 'cold', 'pageout'];
+const ADVICES: MadviseAdvice[] = ['dontneed', 'cold', 'pageout', 'hugepage', 'nohugepage'];
 
 type Kind = 'anon-private' | 'anon-shared' | 'file-private' | 'file-shared';
 type Cmd =
@@ -106,7 +106,13 @@ const cmd: fc.Arbitrary<Cmd> = fc.oneof(
   },
   {
     weight: 3,
-    arbitrary: fc.record({ op: fc.constant('madvise' as const), p: proc, page, pages, advice: fc.nat(2) }),
+    arbitrary: fc.record({
+      op: fc.constant('madvise' as const),
+      p: proc,
+      page,
+      pages,
+      advice: fc.nat(ADVICES.length - 1),
+    }),
   },
   {
     weight: 4,

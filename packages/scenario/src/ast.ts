@@ -22,7 +22,14 @@ export type SetValue =
 
 export type Prot = 'none' | 'r' | 'rw';
 
-export type Advice = 'mergeable' | 'unmergeable' | 'dontneed' | 'pageout' | 'cold';
+export type Advice =
+  | 'mergeable'
+  | 'unmergeable'
+  | 'dontneed'
+  | 'pageout'
+  | 'cold'
+  | 'hugepage'
+  | 'nohugepage';
 
 export type Backing = { type: 'anon' } | { type: 'file'; file: string };
 

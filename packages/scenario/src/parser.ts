@@ -67,7 +67,7 @@ export const STATEMENT_USAGE: Readonly<Record<StatementName, string>> = {
   mremap: 'P: mremap REGION PAGES|move',
   mlock: 'P: mlock REGION',
   munlock: 'P: munlock REGION',
-  madvise: 'P: madvise REGION mergeable|unmergeable|dontneed|pageout|cold',
+  madvise: 'P: madvise REGION mergeable|unmergeable|dontneed|pageout|cold|hugepage|nohugepage',
   walk: 'P: walk REGION PAGE',
   unmap: 'P: unmap REGION PAGE [FLAG...]',
   reclaim: 'P: reclaim REGION PAGE',
@@ -95,7 +95,15 @@ const SET_USAGE: Record<SetKey, string> = {
 /** The keyword lists a statement's arguments take (exported so the web editor highlights the same words). */
 export const ON_OFF = ['on', 'off'] as const;
 export const PROTS: readonly Prot[] = ['none', 'r', 'rw'];
-export const ADVICES: readonly Advice[] = ['mergeable', 'unmergeable', 'dontneed', 'pageout', 'cold'];
+export const ADVICES: readonly Advice[] = [
+  'mergeable',
+  'unmergeable',
+  'dontneed',
+  'pageout',
+  'cold',
+  'hugepage',
+  'nohugepage',
+];
 export const SHARINGS = ['private', 'shared'] as const;
 
 const NAME_EXPECTED = 'a name matching [A-Za-z][A-Za-z0-9_.-]*';

@@ -331,6 +331,9 @@ export class ScenarioRunner {
       flags: st.shared ? MAP_SHARED : MAP_PRIVATE,
       file,
     });
+    // THP is `never` (the contract's default): the region is marked MADV_NOHUGEPAGE by its mmap,
+    // as rmaplab-kcheck's worker does right after the mmap.
+    sysMadvise(this.sys, p.mm, addr, len, 'nohugepage');
     p.regions.set(st.region, {
       name: st.region,
       addr,

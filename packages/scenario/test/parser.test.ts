@@ -86,6 +86,8 @@ const VALID: [string, Record<string, unknown>][] = [
   ['A: madvise heap dontneed', { ...AH, op: 'madvise', advice: 'dontneed' }],
   ['A: madvise heap pageout', { ...AH, op: 'madvise', advice: 'pageout' }],
   ['A: madvise heap cold', { ...AH, op: 'madvise', advice: 'cold' }],
+  ['A: madvise heap hugepage', { ...AH, op: 'madvise', advice: 'hugepage' }],
+  ['A: madvise heap nohugepage', { ...AH, op: 'madvise', advice: 'nohugepage' }],
   ['A: walk heap 0', { ...AH, op: 'walk', page: 0 }],
   ['A: reclaim heap 1', { ...AH, op: 'reclaim', page: 1 }],
   ['A: referenced heap 2', { ...AH, op: 'referenced', page: 2 }],
