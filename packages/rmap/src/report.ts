@@ -119,6 +119,12 @@ class LoggedWalkReport implements WalkReport {
     this.#visits ??= visitReports(this.#log);
     return this.#visits;
   }
+
+  /** Plain data with the visits, which JSON.stringify would leave out (a getter is no own property). */
+  toJSON(): WalkReport {
+    const { kind, anonVma, mapping, result, stop, visited, visits } = this;
+    return { kind, anonVma, mapping, result, stop, visited, visits };
+  }
 }
 
 function visitReports(log: WalkLog): VisitReport[] {

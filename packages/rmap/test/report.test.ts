@@ -83,4 +83,18 @@ describe('walk report', () => {
     expect(first.map((v) => v.process)).toEqual(['P', 'C1', 'C2', 'C3']);
     expect(first.length).toBe(r.walk.visited);
   });
+
+  it('serializes with its visits, as plain data', () => {
+    const w = copiedFamily(1);
+    const r = walkAt(w.sys, w.mm('P'), w.addr('heap', 0));
+    expect(JSON.parse(JSON.stringify(r.walk))).toEqual({
+      kind: 'anon',
+      anonVma: r.walk.anonVma,
+      mapping: null,
+      result: 'SWAP_AGAIN',
+      stop: null,
+      visited: 2,
+      visits: r.walk.visits,
+    });
+  });
 });

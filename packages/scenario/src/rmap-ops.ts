@@ -61,7 +61,7 @@ export interface OpReport {
   raw: RawReport;
 }
 
-/** Names a (mm, address) pair the way scenarios do. */
+/** Names a (mm, address) pair the way scenarios do, as at the statement's time even when called later. */
 export type WhereFn = (mm: number, address: number) => string;
 
 /**
@@ -97,6 +97,12 @@ class WalkOpReport implements OpReport {
       result: v.result,
     }));
     return this.#visits;
+  }
+
+  /** Plain data with the visits, which JSON.stringify would leave out (a getter is no own property). */
+  toJSON(): OpReport {
+    const { op, pfn, result, visits, details, raw } = this;
+    return { op, pfn, result, visits, details, raw };
   }
 }
 

@@ -44,7 +44,7 @@ describe('rmap statement reports', () => {
     expect(walk.visits.map((v) => v.where)).toEqual(['A:heap:3', 'B:heap:3']);
   });
 
-  it('name their visits on first read only, and count them without naming them', () => {
+  it('name their visits on first read only, count them without naming them, and serialize with them', () => {
     const { runner: r } = runner(
       'spawn A',
       'A: mmap heap 1 anon private',
@@ -71,6 +71,9 @@ describe('rmap statement reports', () => {
     expect(rep.visits.map((v) => v.where)).toEqual(['A:heap:0', 'B:heap:0', 'C:heap:0']);
     expect(rep.visits).toBe(rep.visits);
     expect(named.length).toBe(3);
+    const plain = JSON.parse(JSON.stringify(rep));
+    expect(plain.visits).toEqual(rep.visits);
+    expect(plain.raw.report.walk.visits.map((v: { process: string }) => v.process)).toEqual(['A', 'B', 'C']);
   });
 
   it('read late equal the same reports read at once, for random scenarios', () => {
