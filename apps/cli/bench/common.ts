@@ -24,6 +24,26 @@ export function timeOnce(fn: () => void): number {
   return performance.now() - t;
 }
 
+/** How long one run took, in ms: on the clock, and on this process's CPUs (user + system). */
+export interface Timing {
+  wall: number;
+  cpu: number;
+}
+
+/**
+ * fn's wall-clock and CPU time, after a full GC. On a machine shared with other work, the wall
+ * clock also counts the time spent waiting for a core; the CPU time does not.
+ */
+export async function timed(fn: () => unknown): Promise<Timing> {
+  gc();
+  const cpu = process.cpuUsage();
+  const t = performance.now();
+  await fn();
+  const wall = performance.now() - t;
+  const used = process.cpuUsage(cpu);
+  return { wall, cpu: (used.user + used.system) / 1000 };
+}
+
 /** `rmaplab run - --json` in-process on scenario text, output discarded. */
 export async function cliRun(text: string): Promise<void> {
   const io: Io = {

@@ -21,7 +21,8 @@
  * walks of each statement's report: reclaim has two, page_referenced's and try_to_unmap's), which
  * also checks each statement's result (SWAP_AGAIN, SWAP_SUCCESS, freed). Each round runs the two
  * scenarios of a pair back to back (the machine's load drifts between rounds, not within one);
- * the figure is the median of the rounds' differences.
+ * the figure is the median of the rounds' differences. Times are this process's CPU time: the
+ * machine is shared, and the wall clock (printed beside it) also counts the waits for a core.
  *
  * Beside it, the library's figure in the same run: the @rmaplab/rmap entry point that the runner
  * calls for the statement (walkAt, unmapAt, reclaimAt), timed directly, N calls on the state the
@@ -32,7 +33,7 @@
 import { type Mm, type MmSystem, PAGE_SIZE } from '@rmaplab/mm';
 import { reclaimAt, unmapAt, walkAt } from '@rmaplab/rmap';
 import { iterateScenario, type OpReport, ScenarioRunner } from '@rmaplab/scenario';
-import { cliRun, median, numArg, timeCli, timeOnce } from './common.js';
+import { cliRun, median, numArg, type Timing, timed } from './common.js';
 
 const repeat = numArg('repeat', 2000);
 const children = numArg('children', 1000);
@@ -97,21 +98,28 @@ const LIBRARY: Record<Op, (sys: MmSystem, mm: Mm, addr: number) => unknown> = {
   reclaim: reclaimAt,
 };
 
-/** The library's time for the N statements' calls, in ms, on a freshly built state. */
-function timeLibrary(op: Op): number {
+/** The library's time for the N statements' calls on a freshly built state. */
+function timeLibrary(op: Op): Promise<Timing> {
   const runner = runnerAfter(setup(pagesFor(op)));
   const b = runner.procs.get('B')!;
   const base = b.regions.get('heap')!.addr;
   const call = LIBRARY[op];
-  return timeOnce(() => {
+  return timed(() => {
     for (let i = 0; i < repeat; i++) call(runner.sys, b.mm, base + (op === 'walk' ? 0 : i) * PAGE_SIZE);
   });
 }
 
+/** ns per visited VMA, by the CPU and by the clock. */
+interface PerVisit {
+  cpu: number;
+  wall: number;
+}
+
 interface Figure {
   visits: number;
-  cliNs: number;
-  libraryNs: number;
+  cli: PerVisit;
+  library: PerVisit;
+  /** The scenarios with and without the statements, CPU ms. */
   withMs: number;
   withoutMs: number;
 }
@@ -123,36 +131,38 @@ async function measure(op: Op): Promise<Figure> {
   const withoutText = text(base);
   await cliRun(withText);
   await cliRun(withoutText);
-  timeLibrary(op);
-  const diffs: number[] = [];
-  const withs: number[] = [];
-  const withouts: number[] = [];
-  const library: number[] = [];
+  await timeLibrary(op);
+  const withs: Timing[] = [];
+  const withouts: Timing[] = [];
+  const library: Timing[] = [];
   for (let r = 0; r < rounds; r++) {
-    withs.push(await timeCli(withText));
-    withouts.push(await timeCli(withoutText));
-    diffs.push(withs[r] - withouts[r]);
-    library.push(timeLibrary(op));
+    withs.push(await timed(() => cliRun(withText)));
+    withouts.push(await timed(() => cliRun(withoutText)));
+    library.push(await timeLibrary(op));
   }
-  const ns = (ms: number) => (ms * 1e6) / visits;
+  const perVisit = (ms: (t: keyof Timing) => number[]): PerVisit => ({
+    cpu: (median(ms('cpu')) * 1e6) / visits,
+    wall: (median(ms('wall')) * 1e6) / visits,
+  });
   return {
     visits,
-    cliNs: ns(median(diffs)),
-    libraryNs: ns(median(library)),
-    withMs: median(withs),
-    withoutMs: median(withouts),
+    cli: perVisit((t) => withs.map((w, r) => w[t] - withouts[r][t])),
+    library: perVisit((t) => library.map((l) => l[t])),
+    withMs: median(withs.map((w) => w.cpu)),
+    withoutMs: median(withouts.map((w) => w.cpu)),
   };
 }
 
 console.log(
   `rmap statements through rmaplab run --json, pages mapped by ${children + 1} processes ` +
-    `(median of ${rounds} rounds after a warm-up; node ${process.version}):`,
+    `(CPU time, medians of ${rounds} rounds after a warm-up; node ${process.version}):`,
 );
 for (const op of ops) {
   const f = await measure(op);
+  const ns = (v: PerVisit) => `${v.cpu.toFixed(1)} ns (wall clock ${v.wall.toFixed(1)})`;
   console.log(
-    `  ${`${repeat} × ${op}:`.padEnd(16)} ${f.visits} VMAs visited; ${f.withMs.toFixed(0)} ms − ` +
-      `${f.withoutMs.toFixed(0)} ms without them: ${f.cliNs.toFixed(1)} ns per visited VMA (target ≤ 200); ` +
-      `library (${op}At) ${f.libraryNs.toFixed(1)} ns`,
+    `  ${repeat} × ${op.padEnd(7)} ${f.visits} VMAs visited; scenario ${f.withMs.toFixed(0)} ms CPU, ` +
+      `without the statements ${f.withoutMs.toFixed(0)} ms: ${ns(f.cli)} per visited VMA (target ≤ 200); ` +
+      `library ${op}At ${ns(f.library)}`,
   );
 }
