@@ -16,7 +16,8 @@
  *    is faulted back in between repetitions: the baseline writes and forks the same N pages and the
  *    setup cancels out. (Re-faulting one page would not isolate the statement: after an unmap each
  *    re-read is a swap-in fault, but without the unmap it is a hit on a present PTE, so the
- *    subtraction would charge 1,001 faults to every unmap.)
+ *    subtraction would charge 1,001 faults to every unmap; and the re-read PTEs are young, so the
+ *    next plain unmap would stop at the first with SWAP_FAIL.)
  * The VMAs visited are counted in an untimed run of the same scenario through the runner (the
  * walks of each statement's report: reclaim has two, page_referenced's and try_to_unmap's), which
  * also checks each statement's result (SWAP_AGAIN, SWAP_SUCCESS, freed). Each round runs the two
@@ -28,7 +29,9 @@
  * calls for the statement (walkAt, unmapAt, reclaimAt), timed directly, N calls on the state the
  * setup built, per visited VMA (median of the rounds).
  *
- *   pnpm bench [--repeat 2000] [--children 1000] [--rounds 5] [--ops walk,unmap,reclaim]
+ * Run by `pnpm bench`; alone, from apps/cli:
+ *   tsx --expose-gc bench/rmap-statements.ts [--repeat 2000] [--children 1000] [--rounds 5]
+ *     [--ops walk,unmap,reclaim]
  */
 import { type Mm, type MmSystem, PAGE_SIZE } from '@rmaplab/mm';
 import { reclaimAt, unmapAt, walkAt } from '@rmaplab/rmap';

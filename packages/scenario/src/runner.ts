@@ -396,7 +396,8 @@ export class ScenarioRunner {
 
   /**
    * How the report of the statement being run names its places: as they are now, also when the
-   * report is read (and its names built) after later statements moved a region.
+   * report is read (and its names built) after later statements moved a region. The report keeps
+   * this runner, and so its system, alive as long as it is kept.
    */
   private placeNames(): WhereFn {
     const version = this.layoutVersion;
