@@ -399,7 +399,7 @@ describe.skipIf(reason !== null)('rmaplab in Chromium', () => {
     }
     console.log(`kernel code checked at ${checked} walk events`);
     expect(checked).toBeGreaterThan(200);
-  });
+  }, 240_000);
 
   it('item 6: keeps the event list and the code listing each in view at the last event', async () => {
     await open(example('02-kswapd-reclaim'));

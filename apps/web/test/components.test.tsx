@@ -69,7 +69,7 @@ describe('ObservationPanel', () => {
     ]);
     expect([...table.querySelectorAll('tbody tr')].map((r) => r.textContent)).toEqual([
       '72anon,swapbackedAV3A:heap:0 B:heap:0',
-      '00zero-A:heap:1',
+      'zero0zero-A:heap:1',
     ]);
     expect(screen.getByTestId('observation').textContent).toContain('A:heap:2');
     const details = screen.getByTestId('observation').querySelector('details')!;
@@ -100,7 +100,7 @@ describe('ObservationPanel', () => {
       />,
     );
     await waitFor(() =>
-      expect(screen.getByTestId('observation-table').querySelector('tbody tr td')!.textContent).toBe('0'),
+      expect(screen.getByTestId('observation-table').querySelector('tbody tr td')!.textContent).toBe('zero'),
     );
     expect(screen.getByTestId('observation-table').querySelectorAll('tbody tr').length).toBeLessThan(100);
     expect(fetchRows).toHaveBeenCalledWith(0, 256);

@@ -351,50 +351,6 @@ export function GraphView({
 
   return (
     <div className="graph" data-testid="graph">
-      <div className="graph-controls">
-        <button
-          type="button"
-          aria-label="zoom in"
-          title="zoom in (Ctrl+wheel)"
-          data-testid="zoom-in"
-          onClick={() => zoomBy(BUTTON_STEP)}
-        >
-          +
-        </button>
-        <button
-          type="button"
-          aria-label="zoom out"
-          title="zoom out (Ctrl+wheel)"
-          data-testid="zoom-out"
-          onClick={() => zoomBy(1 / BUTTON_STEP)}
-        >
-          −
-        </button>
-        <button
-          type="button"
-          aria-label="fit the whole graph"
-          title="fit the whole graph"
-          data-testid="zoom-fit"
-          onClick={fit}
-        >
-          fit
-        </button>
-        <button
-          type="button"
-          aria-label="1:1 (readable size)"
-          title="readable size (1:1)"
-          data-testid="zoom-reset"
-          onClick={() => {
-            const v = viewport.current;
-            if (v)
-              apply(
-                readableTransform(layout.width, layout.height, v.clientWidth, v.clientHeight, layout.startY),
-              );
-          }}
-        >
-          1:1
-        </button>
-      </div>
       <div
         className="graph-viewport"
         ref={viewport}
@@ -459,26 +415,78 @@ export function GraphView({
           })}
         </div>
       </div>
-      {legend.length > 0 && (
-        <ul className="legend" data-testid="legend" aria-label="edge kinds">
-          {legend.map((k) => (
-            <li key={k.kind} title={k.title}>
-              <svg width="26" height="10" aria-hidden="true">
-                <line
-                  x1="0"
-                  y1="5"
-                  x2="20"
-                  y2="5"
-                  stroke={EDGE_COLOURS[edgeKindIndex(k.kind)]}
-                  strokeWidth="2"
-                />
-                <path d="M18 1L26 5L18 9z" fill={EDGE_COLOURS[edgeKindIndex(k.kind)]} />
-              </svg>
-              {k.label}
-            </li>
-          ))}
-        </ul>
-      )}
+      <div className="graph-bar">
+        <div className="graph-controls">
+          <button
+            type="button"
+            aria-label="zoom in"
+            title="zoom in (Ctrl+wheel)"
+            data-testid="zoom-in"
+            onClick={() => zoomBy(BUTTON_STEP)}
+          >
+            +
+          </button>
+          <button
+            type="button"
+            aria-label="zoom out"
+            title="zoom out (Ctrl+wheel)"
+            data-testid="zoom-out"
+            onClick={() => zoomBy(1 / BUTTON_STEP)}
+          >
+            −
+          </button>
+          <button
+            type="button"
+            aria-label="fit the whole graph"
+            title="fit the whole graph"
+            data-testid="zoom-fit"
+            onClick={fit}
+          >
+            fit
+          </button>
+          <button
+            type="button"
+            aria-label="1:1 (readable size)"
+            title="readable size (1:1)"
+            data-testid="zoom-reset"
+            onClick={() => {
+              const v = viewport.current;
+              if (v)
+                apply(
+                  readableTransform(
+                    layout.width,
+                    layout.height,
+                    v.clientWidth,
+                    v.clientHeight,
+                    layout.startY,
+                  ),
+                );
+            }}
+          >
+            1:1
+          </button>
+        </div>
+        {legend.length > 0 && (
+          <ul className="legend" data-testid="legend" aria-label="edge kinds">
+            {legend.map((k) => (
+              <li key={k.kind} title={k.title}>
+                <svg width="26" height="10" aria-hidden="true">
+                  <line
+                    x1="0"
+                    y1="5"
+                    x2="20"
+                    y2="5"
+                    stroke={EDGE_COLOURS[edgeKindIndex(k.kind)]}
+                    strokeWidth="2"
+                  />
+                  <path d="M18 1L26 5L18 9z" fill={EDGE_COLOURS[edgeKindIndex(k.kind)]} />
+                </svg>
+                {k.label}
+              </li>
+            ))}
+          </ul>
+        )}
+      </div>
     </div>
   );
 }

@@ -1,8 +1,8 @@
 /**
- * The observation of an `observe` statement: the CLI's table (a windowed list, so 65,536 rows cost
- * one screenful) and the exact JSON line the CLI prints with --json, fetched when opened.
+ * The observation of an `observe` statement: the CLI's table with its cells as the CLI writes them,
+ * rows in the observation's own order (a windowed list, so 65,536 rows cost one screenful) and the exact JSON line the CLI prints with --json, fetched when opened.
  */
-import type { Observation, ObservedPage } from '@rmaplab/scenario';
+import { compressMappings, type Observation, type ObservedPage } from '@rmaplab/scenario';
 import { useRef, useState } from 'react';
 import { ScrollRegion } from './ScrollRegion';
 import { usePagedRows, useVirtual } from './virtual';
@@ -33,11 +33,11 @@ export function ObservationPanel(props: ObservationPanelProps) {
     const p = row(i);
     body.push(
       <tr key={i} style={{ height: ROW }}>
-        <td>{p?.pfn ?? '…'}</td>
+        <td>{p ? (p.pfn === 0 ? 'zero' : p.pfn) : '…'}</td>
         <td>{p?.mapcount}</td>
-        <td>{p?.flags.join(',')}</td>
+        <td>{p ? p.flags.join(',') || '-' : ''}</td>
         <td>{p ? (p.anonVma ?? '-') : ''}</td>
-        <td>{p?.mappings.join(' ')}</td>
+        <td>{p ? compressMappings(p.mappings).join(' ') : ''}</td>
       </tr>,
     );
   }
