@@ -86,6 +86,8 @@ function svgToPng(svg: string): Promise<Blob> {
 
 const PLAY_STEP_MS = 700;
 const PLAY_EVENT_MS = 180;
+/** Step views kept in the page (the current one and its neighbours, asked for ahead). */
+const PREFETCHED = 5;
 /** Steps the output tab lists, ending at the current one. */
 const OUTPUT_WINDOW = 30;
 
@@ -193,15 +195,35 @@ export function App() {
   const at = Math.min(cursor, count);
   const meta = at > 0 ? steps[at - 1] : null;
 
-  // The step on screen, asked of the worker; the previous one stays up until it arrives.
+  // The step on screen, asked of the worker; the previous one stays up until it arrives. The steps
+  // either side are asked for next, so that stepping shows data already here.
+  const views = useRef<{ outcome: RunOutcome | null; map: Map<number, Promise<StepView>> }>({
+    outcome: null,
+    map: new Map(),
+  });
   useEffect(() => {
     if (!outcome) return;
+    if (views.current.outcome !== outcome) views.current = { outcome, map: new Map() };
+    const cache = views.current.map;
+    const view = (n: number) => {
+      let v = cache.get(n);
+      if (!v) {
+        v = client.ask({ type: 'detail', step: n });
+        v.catch(() => cache.delete(n));
+        cache.set(n, v);
+        // Keep a few: the ones around the cursor.
+        for (const k of cache.keys()) if (cache.size > PREFETCHED && Math.abs(k - n) > 1) cache.delete(k);
+      }
+      return v;
+    };
     let live = true;
-    client.ask({ type: 'detail', step: at }).then(
+    view(at).then(
       (d) => {
         if (!live) return;
         dataAt.current = performance.now();
         setDetail(d);
+        if (at < outcome.steps.length) void view(at + 1);
+        if (at > 0) void view(at - 1);
       },
       () => {},
     );
