@@ -127,7 +127,7 @@ const CLICK_SLOP = 4;
 const WHEEL_STEP = 1.0015;
 const BUTTON_STEP = 1.25;
 /** Graphs with more objects than this render only the boxes near the view. */
-export const WINDOWED_FROM = 150;
+export const WINDOWED_FROM = 400;
 /** How far beyond the view (a fraction of it) windowed boxes are rendered, so a pan shows no gap. */
 const WINDOW_MARGIN = 0.5;
 
