@@ -30,7 +30,7 @@ import {
 import { type GraphChanges, graphChanges, NO_CHANGES } from './diff';
 import type { GraphData } from './graph';
 import { type ProcessTables, pageTablesOf, pteMapsPage } from './pagetable';
-import { isRmapOne, PROBES, passesOf, WALKERS } from './walk';
+import { PROBES, passesOf } from './walk';
 
 /** The app's own size limits, on top of the runner's. */
 export interface SessionLimits {
@@ -180,11 +180,13 @@ function heavyBytes(h: Omit<Heavy, 'bytes'>): number {
   return b;
 }
 
-/** Whether an event can have changed the state (a walk frame is taken after it). */
+/**
+ * Whether an event can have changed the state, so that a walk frame is taken after it: a call, or
+ * a walk event that returns a result, except the PTE probes (they only look).
+ */
 function changesState(e: TraceEvent): boolean {
   if (e.kind === 'call') return true;
-  if (e.kind !== 'walk' || e.refs?.result === undefined) return false;
-  return isRmapOne(e.fn) || WALKERS.has(e.fn) || !PROBES.has(e.fn);
+  return e.kind === 'walk' && e.refs?.result !== undefined && !PROBES.has(e.fn);
 }
 
 /** The statements whose events the walk view animates, so their walk frames are captured while they run. */
