@@ -3,13 +3,15 @@ import { describe, expect, it } from 'vitest';
 import {
   initialScenario,
   loadStored,
-  plainScenarioHash,
   STORAGE_KEY,
   saveStored,
   scenarioFromHash,
   scenarioHash,
   type TextStore,
 } from '../src/model/persist';
+
+/** A link of the first, uncompressed form (`#s=<base64url>`), as links made before compression are. */
+const plainScenarioHash = (text: string) => `#s=${Buffer.from(text).toString('base64url')}`;
 
 function memoryStore(): TextStore & { data: Map<string, string> } {
   const data = new Map<string, string>();

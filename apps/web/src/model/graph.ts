@@ -35,7 +35,7 @@ export const NODE_HEIGHT = 70;
 const RANK_GAP = 110;
 const WRAP_GAP = 56;
 /** Between rows: the lanes long edges run along. */
-export const ROW_GAP = 26;
+const ROW_GAP = 26;
 /** A rank taller than this many nodes wraps into side-by-side columns, so 300 pages stay on screen. */
 export const MAX_PER_COLUMN = 24;
 

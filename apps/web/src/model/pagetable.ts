@@ -45,7 +45,7 @@ export interface ProcessTables {
 }
 
 /** PTE_* bits by the name the page-table view shows them under. */
-export const PTE_BITS: readonly (readonly [number, string])[] = [
+const PTE_BITS: readonly (readonly [number, string])[] = [
   [PTE_PRESENT, 'present'],
   [PTE_WRITE, 'write'],
   [PTE_YOUNG, 'young'],

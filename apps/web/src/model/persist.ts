@@ -55,11 +55,6 @@ export async function scenarioHash(text: string): Promise<string> {
   return DEFLATED + toBase64url(z);
 }
 
-/** The first, uncompressed link form (still read; kept for tests of old links). */
-export function plainScenarioHash(text: string): string {
-  return PLAIN + toBase64url(new TextEncoder().encode(text));
-}
-
 export type HashScenario =
   | { kind: 'none' }
   | { kind: 'scenario'; text: string }
