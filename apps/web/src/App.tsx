@@ -7,11 +7,13 @@
  * run has finished.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { download, svgToPng } from './components/download';
 import { Editor } from './components/Editor';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { GraphView } from './components/GraphView';
 import { Inspector } from './components/Inspector';
 import { LocksPanel } from './components/LocksPanel';
+import { Narration } from './components/Narration';
 import { ObservationPanel } from './components/ObservationPanel';
 import { PageTables } from './components/PageTables';
 import { StepControls } from './components/StepControls';
@@ -21,9 +23,10 @@ import { EXAMPLES, STARTER } from './model/examples';
 import { graphSvg } from './model/export';
 import { focusOnPage } from './model/focus';
 import { replayLocks } from './model/locks';
-import { initialScenario, type Opening, saveStored, scenarioFromHash, scenarioHash } from './model/persist';
+import { initialScenario, type Opening, scenarioFromHash } from './model/persist';
 import { kernelChoices, kernelOf, type RunOutcome, withKernel } from './model/session';
 import { passesOf, walkStateAt } from './model/walk';
+import { storage, useScenarioRun, useStepView } from './useSession';
 import { SessionClient } from './worker/client';
 import type { Replies, StepView } from './worker/protocol';
 
@@ -52,42 +55,8 @@ declare global {
   }
 }
 
-function storage(): Storage | undefined {
-  try {
-    return window.localStorage;
-  } catch {
-    return undefined;
-  }
-}
-
-function download(name: string, blob: Blob): void {
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(blob);
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
-}
-
-/** The SVG text drawn onto a canvas: a PNG of the graph at 1:1. */
-function svgToPng(svg: string): Promise<Blob> {
-  return new Promise((resolve, reject) => {
-    const img = new Image();
-    img.onload = () => {
-      const c = document.createElement('canvas');
-      c.width = img.naturalWidth;
-      c.height = img.naturalHeight;
-      c.getContext('2d')!.drawImage(img, 0, 0);
-      c.toBlob((b) => (b ? resolve(b) : reject(new Error('the canvas made no PNG'))), 'image/png');
-    };
-    img.onerror = () => reject(new Error('the SVG could not be drawn'));
-    img.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`;
-  });
-}
-
 const PLAY_STEP_MS = 700;
 const PLAY_EVENT_MS = 180;
-/** Step views kept in the page (the current one and its neighbours, asked for ahead). */
-const PREFETCHED = 5;
 /** Steps the output tab lists, ending at the current one. */
 const OUTPUT_WINDOW = 30;
 
@@ -96,9 +65,6 @@ export function App() {
   useEffect(() => () => client.close(), [client]);
   const [opening, setOpening] = useState<Opening | null>(null);
   const [text, setText] = useState('');
-  const [outcome, setOutcome] = useState<RunOutcome | null>(null);
-  const [running, setRunning] = useState<number | null>(null);
-  const [runError, setRunError] = useState<string | null>(null);
   const [broken, setBroken] = useState<string | null>(null);
   const [cursor, setCursor] = useState(0);
   const [eventCursor, setEventCursor] = useState(-1);
@@ -108,7 +74,6 @@ export function App() {
   const [focus, setFocus] = useState<string | null>(null);
   const [notice, setNotice] = useState('');
   const [viewKey, setViewKey] = useState(0);
-  const [detail, setDetail] = useState<StepView | null>(null);
   const [obsView, setObsView] = useState<StepView | null>(null);
   const [outputs, setOutputs] = useState<Replies['outputs']>([]);
   const stepStart = useRef(0);
@@ -135,46 +100,7 @@ export function App() {
     });
   }, []);
 
-  // Run shortly after typing stops (at once the first time). Save the scenario only once it has
-  // run: a scenario that takes the run down is never stored to do it again on the next visit.
-  const firstRun = useRef(true);
-  const ranText = useRef<string | null>(null);
-  useEffect(() => {
-    if (!opening) return;
-    const id = setTimeout(
-      () => {
-        firstRun.current = false;
-        setRunning(0);
-        client.start(text, { progress: (n) => setRunning(n) }).then(
-          (o) => {
-            ranText.current = text;
-            setRunning(null);
-            setRunError(null);
-            setOutcome(o);
-          },
-          (e: Error) => {
-            setRunning(null);
-            setRunError(e.message);
-          },
-        );
-      },
-      firstRun.current ? 0 : 250,
-    );
-    return () => clearTimeout(id);
-  }, [text, opening, client]);
-
-  useEffect(() => {
-    if (!outcome || broken !== null || ranText.current === null) return;
-    const t = ranText.current;
-    saveStored(storage(), t);
-    let live = true;
-    void scenarioHash(t).then((hash) => {
-      if (live && window.location.hash !== hash) window.history.replaceState(null, '', hash);
-    });
-    return () => {
-      live = false;
-    };
-  }, [outcome, broken]);
+  const { outcome, running, runError } = useScenarioRun(client, text, opening !== null, broken !== null);
 
   // A shared link pasted into this tab.
   useEffect(() => {
@@ -195,42 +121,7 @@ export function App() {
   const at = Math.min(cursor, count);
   const meta = at > 0 ? steps[at - 1] : null;
 
-  // The step on screen, asked of the worker; the previous one stays up until it arrives. The steps
-  // either side are asked for next, so that stepping shows data already here.
-  const views = useRef<{ outcome: RunOutcome | null; map: Map<number, Promise<StepView>> }>({
-    outcome: null,
-    map: new Map(),
-  });
-  useEffect(() => {
-    if (!outcome) return;
-    if (views.current.outcome !== outcome) views.current = { outcome, map: new Map() };
-    const cache = views.current.map;
-    const view = (n: number) => {
-      let v = cache.get(n);
-      if (!v) {
-        v = client.ask({ type: 'detail', step: n });
-        v.catch(() => cache.delete(n));
-        cache.set(n, v);
-        // Keep a few: the ones around the cursor.
-        for (const k of cache.keys()) if (cache.size > PREFETCHED && Math.abs(k - n) > 1) cache.delete(k);
-      }
-      return v;
-    };
-    let live = true;
-    view(at).then(
-      (d) => {
-        if (!live) return;
-        dataAt.current = performance.now();
-        setDetail(d);
-        if (at < outcome.steps.length) void view(at + 1);
-        if (at > 0) void view(at - 1);
-      },
-      () => {},
-    );
-    return () => {
-      live = false;
-    };
-  }, [outcome, at, client]);
+  const detail = useStepView(client, outcome, at, dataAt);
   const d = detail && detail.meta.step === at ? detail : null;
   const shownDetail = d ?? detail;
 
@@ -409,7 +300,6 @@ export function App() {
   };
 
   const problem = outcome?.problem ?? null;
-  const narration = meta?.narration ?? '';
   return (
     <div className="app">
       <header>
@@ -542,49 +432,15 @@ export function App() {
           />
         </section>
         <section className="right" aria-label="state">
-          <div className="narration" data-testid="narration">
-            {running !== null ? (
-              <span>running… {running > 0 ? `${running} statements so far` : ''}</span>
-            ) : meta ? (
-              <>
-                <strong>
-                  Step {meta.step}: <code>{meta.source}</code>
-                </strong>
-                {narration && <span className="narration-text"> — {narration}</span>}
-                {changes &&
-                  (changes.added.length > 0 || changes.changed.length > 0 || changes.removed.length > 0) && (
-                    <span className="changes" data-testid="changes">
-                      {' '}
-                      {frame ? 'so far in this statement: ' : ''}
-                      <span className="chg-key chg-added">{changes.added.length} created</span>{' '}
-                      <span className="chg-key chg-changed">{changes.changed.length} changed</span>{' '}
-                      {changes.removed.length > 0 && (
-                        <span className="chg-removed">
-                          {changes.removed.length} removed (
-                          {changes.removed.map((r) => `${r.kind} ${r.label}`).join(', ')})
-                        </span>
-                      )}
-                    </span>
-                  )}
-              </>
-            ) : (
-              <span data-testid="start-hint">
-                Step 0: the machine before the first statement. Press ▶ or → to run the next statement, or
-                play (space) to watch the whole scenario; click an object to inspect it.
-              </span>
-            )}
-            {focus && (
-              <span className="focus-note">
-                {' '}
-                {focusMissing
-                  ? `${focus} is not in this state; showing everything. `
-                  : `Focused on ${focus}; the rest is folded. `}
-                <button type="button" className="link" onClick={() => setFocus(null)}>
-                  show everything
-                </button>
-              </span>
-            )}
-          </div>
+          <Narration
+            running={running}
+            meta={meta}
+            changes={changes}
+            midWalk={frame !== null}
+            focus={focus}
+            focusMissing={focusMissing}
+            onUnfocus={() => setFocus(null)}
+          />
           <div className="graph-area">
             {graph ? (
               <ErrorBoundary name="graph view" resetKey={graph}>
