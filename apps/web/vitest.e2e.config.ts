@@ -8,5 +8,7 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // The app answers through its worker: on a shared 2-CPU machine a run can take seconds.
+    expect: { poll: { timeout: 20_000 } },
   },
 });

@@ -21,13 +21,7 @@ import {
   userAccess,
 } from '@rmaplab/mm';
 import { iterateScenario, runScenario } from '@rmaplab/scenario';
-import { main } from '../src/cli.js';
-import type { Io } from '../src/io.js';
-
-function numArg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? fallback : Number(process.argv[i + 1]);
-}
+import { cliRun, median, numArg, timeCli, timeOnce } from './common.js';
 
 const statements = numArg('statements', 1_000_000);
 const pages = numArg('pages', 262_144);
@@ -36,16 +30,6 @@ const forkRounds = numArg('fork-rounds', 21);
 
 /** Peak resident memory of this process so far. */
 const rssMiB = () => (process.resourceUsage().maxRSS / 1024).toFixed(0);
-const gc = () => (globalThis as { gc?: () => void }).gc?.();
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** One timed run of fn in ms, after a full GC. */
-function timeOnce(fn: () => void): number {
-  gc();
-  const t = performance.now();
-  fn();
-  return performance.now() - t;
-}
 
 /** Time fn over a warm-up and `rounds` runs; the median in ms. */
 function measure(fn: () => void): number {
@@ -79,22 +63,6 @@ function parseAll(text: string): void {
   }
 }
 
-/** `rmaplab run FILE --json` in-process on scenario text, output discarded. */
-async function cliRun(text: string): Promise<void> {
-  const io: Io = {
-    stdout: () => {},
-    stderr: (t) => process.stderr.write(t),
-    read: async () => Buffer.from(text),
-    isFifo: () => false,
-    env: {},
-    stdinIsTTY: false,
-    stdoutIsTTY: false,
-    stderrIsTTY: false,
-    now: () => performance.now(),
-  };
-  if ((await main(['run', '-', '--json'], io)) !== 0) throw new Error('the scenario failed');
-}
-
 function runAll(text: string): void {
   for (const _ of runScenario(text)) {
     // each statement runs as the generator is pulled
@@ -109,12 +77,7 @@ let cliMs = 0;
 {
   const times: number[] = [];
   await cliRun(text);
-  for (let r = 0; r < rounds; r++) {
-    gc();
-    const t = performance.now();
-    await cliRun(text);
-    times.push(performance.now() - t);
-  }
+  for (let r = 0; r < rounds; r++) times.push(await timeCli(text));
   cliMs = median(times);
 }
 

@@ -57,7 +57,12 @@ export function serve(root: string): Promise<{ url: string; server: Server }> {
       res.writeHead(404).end('not found');
       return;
     }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+    // Cross-origin isolated, so the page may measure its memory (performance.measureUserAgentSpecificMemory).
+    res.writeHead(200, {
+      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-embedder-policy': 'require-corp',
+    });
     res.end(readFileSync(file));
   });
   return new Promise((resolve) => {
@@ -78,6 +83,8 @@ const FLAGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  // measureUserAgentSpecificMemory() answers at once instead of waiting for the next GC.
+  '--enable-blink-features=ForceEagerMeasureMemory',
 ];
 
 export interface Browser {
@@ -92,7 +99,8 @@ export async function launch(): Promise<Browser> {
     executablePath: CHROMIUM,
     args: FLAGS,
     headless: true,
-    viewport: { width: 1400, height: 900 },
+    viewport: { width: 1440, height: 900 },
+    acceptDownloads: true,
   });
   return {
     context,
@@ -106,4 +114,30 @@ export async function launch(): Promise<Browser> {
 export function artifact(name: string): string {
   mkdirSync(ARTIFACTS, { recursive: true });
   return join(ARTIFACTS, name);
+}
+
+export interface Lab {
+  base: string;
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+/** Build the site once per test file, serve it and start Chromium. */
+export async function startLab(): Promise<Lab> {
+  await buildSite();
+  const { url, server } = await serve(DIST);
+  const browser = await launch();
+  return {
+    base: url,
+    browser,
+    async close() {
+      await browser.close();
+      server.close();
+    },
+  };
+}
+
+/** The share-link fragment of a scenario, in the first (plain) form the app still reads. */
+export function plainLink(text: string): string {
+  return `#s=${Buffer.from(text).toString('base64url')}`;
 }

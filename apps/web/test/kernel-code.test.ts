@@ -1,58 +1,105 @@
 import { describe, expect, it } from 'vitest';
-import { codeLineFor, LISTINGS, listingsFor, walkerOf } from '../src/model/kernel-code';
-import { UNMAP_TRACE } from './events';
+import { EXAMPLES } from '../src/model/examples';
+import { codeStack, LISTINGS, lastCodeStack, listingFor, listingsFor } from '../src/model/kernel-code';
+import { runSession } from '../src/model/session';
+import { isRmapOne, type Pass, passAt, passesOf } from '../src/model/walk';
+import { expectedFunction } from './expected-code';
 
-describe('kernel code panel', () => {
-  it('shows try_to_unmap, the anon walker and try_to_unmap_one for an unmap', () => {
-    expect(walkerOf(UNMAP_TRACE)).toBe('rmap_walk_anon');
-    expect(listingsFor(UNMAP_TRACE)).toEqual(['try_to_unmap', 'rmap_walk_anon', 'try_to_unmap_one']);
+/** Every statement of every example that walks the rmap, with its events. */
+const walkSteps = EXAMPLES.flatMap((ex) => {
+  const s = runSession(ex.text);
+  return s.steps
+    .filter((m) => m.walks)
+    .map((m) => ({
+      name: `${ex.name} step ${m.step} (${m.source})`,
+      op: m.op,
+      kernel: m.kernel,
+      events: s.detail(m.step).events,
+    }));
+});
+
+describe('the kernel code panel on every example', () => {
+  it('has walks to check', () => {
+    expect(walkSteps.length).toBeGreaterThan(10);
   });
 
-  it('maps each event to the line that produced it', () => {
-    const lines = UNMAP_TRACE.map((_, i) => {
-      const r = codeLineFor(UNMAP_TRACE, i);
-      return r ? `${r.listing}:${r.line}` : null;
-    });
-    expect(lines).toEqual([
-      'try_to_unmap:walk',
-      'rmap_walk_anon:lock',
-      'rmap_walk_anon:lock',
-      'rmap_walk_anon:address',
-      'try_to_unmap_one:check',
-      'try_to_unmap_one:check',
-      'try_to_unmap_one:remove',
-      'try_to_unmap_one:unlock',
-      'try_to_unmap_one:return',
-      'rmap_walk_anon:address',
-      'try_to_unmap_one:check',
-      'try_to_unmap_one:check',
-      'try_to_unmap_one:unlock',
-      'try_to_unmap_one:return',
-      'rmap_walk_anon:done',
-      'rmap_walk_anon:unlock',
-      'rmap_walk_anon:return',
-      'try_to_unmap:result',
+  it('maps every walk event to its own function and a line of that function that produces it', () => {
+    let checked = 0;
+    for (const { name, op, kernel, events } of walkSteps) {
+      const passes = passesOf(events, op);
+      events.forEach((e, i) => {
+        const pass = passAt(passes, i);
+        if (!pass) return;
+        const want = expectedFunction(events, i, pass);
+        if (!want) return;
+        const stack = codeStack(events, i, passes, op, kernel);
+        const where = `${name}, event ${i + 1} ${e.fn}: ${e.msg}`;
+        expect(stack.at(-1)?.listing, where).toBe(want);
+        const line = listingFor(want, kernel)!.lines.find((l) => l.id === stack.at(-1)!.line);
+        expect(line, where).toBeDefined();
+        // Its line says it produces this event, except an rmap_one's result, which its deciding line returns.
+        if (!isRmapOne(e.fn) || stack.at(-1)!.line === 'return')
+          expect(line!.emits ?? [], where).toContain(e.fn);
+        checked++;
+      });
+    }
+    expect(checked).toBeGreaterThan(200);
+  });
+
+  it('shows the caller and the client above the walker: shrink_page_list → page_referenced, then → try_to_unmap', () => {
+    const reclaim = walkSteps.find((s) => s.op === 'reclaim' && passesOf(s.events, s.op).length === 2)!;
+    const passes = passesOf(reclaim.events, 'reclaim');
+    expect(passes.map((p) => p.client)).toEqual(['page_referenced', 'try_to_unmap']);
+    const probe = (p: Pass) =>
+      reclaim.events.findIndex((e, i) => i >= p.from && e.fn === 'page_check_address');
+    expect(codeStack(reclaim.events, probe(passes[0]), passes, 'reclaim', '4.9')).toEqual([
+      { listing: 'shrink_page_list', line: 'referenced' },
+      { listing: 'page_referenced', line: 'walk' },
+      { listing: 'rmap_walk_anon', line: 'rmap_one' },
+      { listing: 'page_referenced_one', line: 'check' },
+    ]);
+    expect(
+      codeStack(reclaim.events, probe(passes[1]), passes, 'reclaim', '4.9').map((f) => f.listing),
+    ).toEqual(['shrink_page_list', 'try_to_unmap', 'rmap_walk_anon', 'try_to_unmap_one']);
+    expect(listingsFor(reclaim.events, passes, 'reclaim')).toEqual([
+      'shrink_page_list',
+      'page_referenced',
+      'rmap_walk_anon',
+      'page_referenced_one',
+      'try_to_unmap',
+      'try_to_unmap_one',
     ]);
   });
 
-  it('only maps to lines that exist in the listing', () => {
-    for (let i = 0; i < UNMAP_TRACE.length; i++) {
-      const r = codeLineFor(UNMAP_TRACE, i);
-      if (r) expect(LISTINGS[r.listing].lines.some((l) => l.id === r.line)).toBe(true);
-    }
-    expect(codeLineFor(UNMAP_TRACE, UNMAP_TRACE.length)).toBeNull();
+  it('marks the PTE lock on page_check_address’s line, not the line before it', () => {
+    const { events, op, kernel } = walkSteps.find((s) => s.op === 'unmap')!;
+    const passes = passesOf(events, op);
+    const i = events.findIndex((e, j) => e.fn === 'spin_lock' && passAt(passes, j) !== null);
+    expect(codeStack(events, i, passes, op, kernel).at(-1)).toEqual({
+      listing: 'try_to_unmap_one',
+      line: 'check',
+    });
+  });
+
+  it('keeps the last listed line for an event no listing produces', () => {
+    const { events, op, kernel } = walkSteps.find((s) => s.op === 'walk')!;
+    const passes = passesOf(events, op);
+    const last = events.length - 1;
+    expect(events[last].fn).toBe('unlock_page');
+    const shown = lastCodeStack(events, last, passes, op, kernel);
+    expect(shown.own).toBe(false);
+    expect(shown.stack.at(-1)).toEqual({ listing: 'rmap_walk_anon', line: 'return' });
   });
 });
 
-describe('lastCodeLine', () => {
-  it('keeps the line of the nearest earlier event when the current one has none', async () => {
-    const { lastCodeLine } = await import('../src/model/kernel-code');
-    const events = [
-      { kind: 'walk', fn: 'rmap_walk_anon', task: '1:P', msg: 'start', refs: { pfn: 1, anonVma: 3 } },
-      { kind: 'lock', fn: 'unlock_page', task: '1:P', msg: 'released page#1', refs: { lock: 'page#1' } },
-    ] as const;
-    expect(codeLineFor(events as never, 1)).toBeNull();
-    expect(lastCodeLine(events as never, 1)).toEqual(codeLineFor(events as never, 0));
-    expect(lastCodeLine([], 0)).toBeNull();
+describe('listingFor', () => {
+  it('picks the listing whose releases hold the release, keyed by function', () => {
+    expect(listingFor('try_to_unmap_one', '4.9')?.since).toBe('4.9');
+    expect(listingFor('try_to_migrate_one', '6.12')?.since).toBe('5.14');
+    expect(listingFor('no_such_function', '4.9')).toBeNull();
+    for (const l of LISTINGS) {
+      const ids = l.lines.map((x) => x.id).filter((x) => x !== '');
+      expect(new Set(ids).size, l.fn).toBe(ids.length);
+    }
   });
 });

@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fitTransform, MAX_ZOOM, MIN_ZOOM, zoomAt } from '../src/model/viewport';
+import {
+  fitTransform,
+  MAX_ZOOM,
+  MIN_ZOOM,
+  readableTransform,
+  revealTransform,
+  zoomAt,
+} from '../src/model/viewport';
 
 const size = fc.double({ min: 1, max: 1e5, noNaN: true });
 
@@ -45,5 +52,22 @@ describe('zoomAt', () => {
         },
       ),
     );
+  });
+});
+
+describe('readableTransform', () => {
+  it('is 1:1, centred when the layout fits, else from the left edge and the first column’s top', () => {
+    expect(readableTransform(400, 300, 1000, 600)).toEqual({ x: 300, y: 150, k: 1 });
+    expect(readableTransform(3000, 2000, 1000, 600, 760)).toEqual({ x: 16, y: 16 - 760, k: 1 });
+  });
+});
+
+describe('revealTransform', () => {
+  it('moves the view just enough to show a box, and not at all when it is shown', () => {
+    const t = { x: 0, y: 0, k: 1 };
+    expect(revealTransform(t, 100, 100, 50, 50, 800, 600)).toEqual(t);
+    const moved = revealTransform(t, 1000, 700, 50, 50, 800, 600);
+    expect(1000 + moved.x + 50).toBeLessThanOrEqual(800);
+    expect(700 + moved.y + 50).toBeLessThanOrEqual(600);
   });
 });

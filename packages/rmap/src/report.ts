@@ -62,9 +62,8 @@ export interface VisitReport {
   /** The owning task's name (the scenario's process name). */
   process: string;
   vma: number;
-  vmStart: number;
   address: number;
-  /** The AVC that led there (anon walks), else null. */
+  /** The AVC that led there (anon and KSM walks), else null. */
   avc: number | null;
   /** rmap_one's SWAP_* name, or 'skipped' (invalid_vma). */
   result: string;
@@ -80,30 +79,64 @@ export interface WalkReport {
   /** The walk's return value as a SWAP_* name. */
   result: string;
   stop: 'rmap_one' | 'done' | null;
-  visits: VisitReport[];
-  locks: string[];
+  /** How many VMAs the walk visited: `visits.length`, without building the visits. */
+  visited: number;
+  /** Built from the walk log when first read (most statements' reports are never shown). */
+  readonly visits: VisitReport[];
 }
 
-/** Turn a walk log into its report. */
+/** Turn a walk log into its report; its visits are built on first read. */
 export function walkReportOf(log: WalkLog): WalkReport {
-  return {
-    kind: log.kind,
-    anonVma: log.anonVma?.name ?? null,
-    mapping: log.mapping?.name ?? null,
-    result: swapName(log.result),
-    stop: log.stop,
-    visits: log.visits.map((v) => ({
-      mm: v.vma.vmMm.id,
-      process: v.vma.vmMm.owner.name,
-      vma: v.vma.id,
-      vmStart: v.vma.vmStart,
-      address: v.address,
-      avc: v.avc?.id ?? null,
-      result: v.result === 'skipped' ? 'skipped' : swapName(v.result),
-      pte: v.pte,
-    })),
-    locks: log.locks,
-  };
+  return new LoggedWalkReport(log);
+}
+
+/**
+ * A WalkReport over its walk's log. `visits` is a getter of the class, not of each object: an
+ * object literal with a getter closing over its log gets a hidden class of its own, kept in old
+ * space, which made every scavenge of `rmaplab run --json` ten times slower.
+ */
+class LoggedWalkReport implements WalkReport {
+  kind: WalkReport['kind'];
+  anonVma: string | null;
+  mapping: string | null;
+  result: string;
+  stop: WalkReport['stop'];
+  visited: number;
+  readonly #log: WalkLog;
+  #visits: VisitReport[] | undefined;
+
+  constructor(log: WalkLog) {
+    this.kind = log.kind;
+    this.anonVma = log.anonVma?.name ?? null;
+    this.mapping = log.mapping?.name ?? null;
+    this.result = swapName(log.result);
+    this.stop = log.stop;
+    this.visited = log.count;
+    this.#log = log;
+  }
+
+  get visits(): VisitReport[] {
+    this.#visits ??= visitReports(this.#log);
+    return this.#visits;
+  }
+
+  /** Plain data with the visits, which JSON.stringify would leave out (a getter is no own property). */
+  toJSON(): WalkReport {
+    const { kind, anonVma, mapping, result, stop, visited, visits } = this;
+    return { kind, anonVma, mapping, result, stop, visited, visits };
+  }
+}
+
+function visitReports(log: WalkLog): VisitReport[] {
+  return log.visits.map((v) => ({
+    mm: v.vma.vmMm.id,
+    process: v.vma.vmMm.owner.name,
+    vma: v.vma.id,
+    address: v.address,
+    avc: v.avc?.id ?? null,
+    result: v.result === 'skipped' ? 'skipped' : swapName(v.result),
+    pte: v.pte,
+  }));
 }
 
 /** The frame mapped at `addr` in `mm`, or an RmapError saying why there is none to act on. */

@@ -3,13 +3,12 @@
  * find every VMA that may map it through the page's anon_vma tree or its file's i_mmap tree, compute
  * where (vma_address) and hand each to the client's rmap_one. KSM pages go to rmap_walk_ksm (ksm.ts).
  * Every walk can record what it did in a {@link WalkLog} and, when the system is traced, emits
- * `walk` events that the CLI prints and the web app animates.
+ * `walk` events (and the locks' own events) that the CLI prints and the web app animates.
  */
-import type { LockEvent } from '@rmaplab/locks';
 import {
   type AddressSpace,
   type AnonVma,
-  type AnonVmaChain,
+  AnonVmaChain,
   anonVmaLockRead,
   anonVmaUnlockRead,
   type MmSystem,
@@ -66,12 +65,15 @@ export interface RmapWalkControl<A = unknown> {
 /** Which structure a walk went through. */
 export type WalkKind = 'anon' | 'file' | 'ksm';
 
+/** visitVma's result for a VMA that invalid_vma rejected (rmap_one did not run). */
+export const VISIT_SKIPPED = -1;
+
 /** One VMA a walk reached, in walk order. */
 export interface WalkVisit {
   vma: VmArea;
   /** vma_address() of the page in it (KSM: rmap_item->address). */
   address: number;
-  /** The anon_vma_chain that led there (anon walks). */
+  /** The anon_vma_chain that led there (anon and KSM walks). */
   avc: AnonVmaChain | null;
   /** rmap_one's SWAP_* result, or 'skipped' when invalid_vma rejected the VMA. */
   result: number | 'skipped';
@@ -79,25 +81,104 @@ export interface WalkVisit {
   pte: 'found' | 'none' | null;
 }
 
-/** What one walk did, for programmatic use (the trace carries the same as events). */
-export interface WalkLog {
-  kind: WalkKind | null;
+/** What rmap_one's PTE probe found, as a log keeps it: not probed, the page, or not the page. */
+const PTE_NOT_PROBED = 0;
+const PTE_FOUND = 1;
+const PTE_NONE = 2;
+
+/**
+ * What one walk did, for programmatic use (the trace carries the same as events). A walk of a page
+ * mapped a thousand times records a thousand visits, and most logs are never read: so the visits
+ * are kept as columns (typed arrays where they can be), sized for the page's mapcount when the
+ * walk starts — no object and no reallocation per visit — and `visits` turns them into objects for
+ * whoever reads them.
+ */
+export class WalkLog {
+  kind: WalkKind | null = null;
   /** The anon_vma whose tree was searched (null when it could not be locked, or for a file page). */
-  anonVma: AnonVma | null;
+  anonVma: AnonVma | null = null;
   /** The address_space whose i_mmap was searched. */
-  mapping: AddressSpace | null;
-  visits: WalkVisit[];
-  /** Lock events during the walk, in order: "took AV3->rwsem (read)", "released ...". */
-  locks: string[];
+  mapping: AddressSpace | null = null;
   /** The walk's return value. */
-  result: number;
+  result = SWAP_AGAIN;
   /** Why the walk ended early: rmap_one's result, done(page), or null when it saw every VMA. */
-  stop: 'rmap_one' | 'done' | null;
+  stop: 'rmap_one' | 'done' | null = null;
+  #count = 0;
+  /**
+   * How the walk reached each VMA: the anon_vma_chain (anon and KSM walks), whose `vma` it is, or
+   * the VMA itself (file walks).
+   */
+  #via: (AnonVmaChain | VmArea)[] = [];
+  /** vma_address() of the page in each VMA (KSM: rmap_item->address). */
+  #addresses = new Float64Array(0);
+  /** rmap_one's SWAP_* result for each (they fit a byte), or VISIT_SKIPPED. */
+  #results = new Int8Array(0);
+  /** PTE_* for each. */
+  #ptes = new Uint8Array(0);
+  /** The PTE probe of the visit in progress, until the visit is recorded. */
+  #probe = PTE_NOT_PROBED;
+
+  /** How many VMAs the walk visited (skipped ones included). */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** The visits as objects, in walk order (a new array at each read). */
+  get visits(): WalkVisit[] {
+    const visits: WalkVisit[] = [];
+    for (let i = 0; i < this.#count; i++) {
+      const via = this.#via[i];
+      const avc = via instanceof AnonVmaChain ? via : null;
+      const result = this.#results[i];
+      const pte = this.#ptes[i];
+      visits.push({
+        vma: avc ? avc.vma : (via as VmArea),
+        address: this.#addresses[i],
+        avc,
+        result: result === VISIT_SKIPPED ? 'skipped' : result,
+        pte: pte === PTE_FOUND ? 'found' : pte === PTE_NONE ? 'none' : null,
+      });
+    }
+    return visits;
+  }
+
+  /** @internal Room for `n` visits in all, so that recording them allocates nothing more. */
+  reserve(n: number): void {
+    if (n <= this.#addresses.length) return;
+    const grow = <T extends Float64Array | Int8Array | Uint8Array>(old: T, make: (n: number) => T): T => {
+      const a = make(n);
+      a.set(old);
+      return a;
+    };
+    this.#addresses = grow(this.#addresses, (k) => new Float64Array(k));
+    this.#results = grow(this.#results, (k) => new Int8Array(k));
+    this.#ptes = grow(this.#ptes, (k) => new Uint8Array(k));
+    const via = new Array<AnonVmaChain | VmArea>(n);
+    for (let i = 0; i < this.#count; i++) via[i] = this.#via[i];
+    this.#via = via;
+  }
+
+  /** @internal A visit, once rmap_one returned `result` (or invalid_vma skipped it: VISIT_SKIPPED). */
+  record(vma: VmArea, address: number, avc: AnonVmaChain | null, result: number): void {
+    const i = this.#count;
+    if (i === this.#addresses.length) this.reserve(Math.max(16, 2 * i));
+    this.#via[i] = avc ?? vma;
+    this.#addresses[i] = address;
+    this.#results[i] = result;
+    this.#ptes[i] = this.#probe;
+    this.#probe = PTE_NOT_PROBED;
+    this.#count = i + 1;
+  }
+
+  /** @internal What the PTE probe of the visit in progress found. */
+  probed(found: boolean): void {
+    this.#probe = found ? PTE_FOUND : PTE_NONE;
+  }
 }
 
 /** An empty log to pass to {@link rmapWalk}. */
 export function newWalkLog(): WalkLog {
-  return { kind: null, anonVma: null, mapping: null, visits: [], locks: [], result: SWAP_AGAIN, stop: null };
+  return new WalkLog();
 }
 
 /** The log of the walk in progress (walks do not run concurrently in the model). */
@@ -112,14 +193,9 @@ export function walkEvent(sys: MmSystem, fn: string, msg: string, refs?: TraceRe
   sys.emit({ kind: 'walk', fn, task: taskName(sys.current), msg, refs });
 }
 
-function lockLine(e: LockEvent): string {
-  const what = e.type === 'acquire' ? 'took' : e.type === 'release' ? 'released' : e.type;
-  return `${what} ${e.lock.name}${e.lock.kind === 'rwsem' ? ` (${e.mode})` : ''}`;
-}
-
 /**
  * rmap_walk() — mm/rmap.c: dispatch on the page's kind. Returns the walk's SWAP_* value; `log`,
- * when given, is filled with the visited VMAs and the lock traffic.
+ * when given, is filled with the visited VMAs. The lock traffic is in the trace (`lock` events).
  */
 export function rmapWalk<A>(
   sys: MmSystem,
@@ -154,24 +230,13 @@ function logged<A>(
 ) {
   const outer = activeLog;
   activeLog = log;
-  if (!log) {
-    try {
-      return dispatch(sys, pfn, rwc, locked);
-    } finally {
-      activeLog = outer;
-    }
-  }
-  const locks = sys.locks;
-  const forward = locks.onEvent;
-  locks.onEvent = (e) => {
-    log.locks.push(lockLine(e));
-    forward?.(e);
-  };
+  // A whole walk visits every VMA that maps the page (and perhaps others): room for those first.
+  log?.reserve(sys.mem.mapcount[pfn] + 1);
   try {
-    log.result = dispatch(sys, pfn, rwc, locked);
-    return log.result;
+    const ret = dispatch(sys, pfn, rwc, locked);
+    if (log) log.result = ret;
+    return ret;
   } finally {
-    locks.onEvent = forward;
     activeLog = outer;
   }
 }
@@ -185,7 +250,7 @@ function dispatch<A>(sys: MmSystem, pfn: number, rwc: RmapWalkControl<A>, locked
 
 /**
  * The per-VMA step shared by every walk (anon, file, KSM): invalid_vma, then rmap_one, recorded and
- * traced. Returns rmap_one's result, or -1 when the VMA was skipped.
+ * traced. Returns rmap_one's result, or VISIT_SKIPPED.
  */
 export function visitVma<A>(
   sys: MmSystem,
@@ -205,15 +270,13 @@ export function visitVma<A>(
       addr: address,
     });
   if (rwc.invalidVma?.(vma, rwc.arg)) {
-    log?.visits.push({ vma, address, avc, result: 'skipped', pte: null });
+    log?.record(vma, address, avc, VISIT_SKIPPED);
     if (sys.tracing)
       walkEvent(sys, 'invalid_vma', `${vma.name} skipped`, { vma: vma.id, addr: address, result: 'skipped' });
-    return -1;
+    return VISIT_SKIPPED;
   }
-  const visit: WalkVisit | null = log ? { vma, address, avc, result: SWAP_AGAIN, pte: null } : null;
-  if (visit) log!.visits.push(visit);
   const ret = rwc.rmapOne(sys, pfn, vma, address, rwc.arg);
-  if (visit) visit.result = ret;
+  log?.record(vma, address, avc, ret);
   if (sys.tracing)
     walkEvent(sys, rwc.name, `${vma.name}: ${swapName(ret)}`, {
       vma: vma.id,
@@ -502,7 +565,7 @@ export function notePteProbe(
   found: boolean,
 ): void {
   const log = activeLog;
-  if (log && log.visits.length > 0) log.visits[log.visits.length - 1].pte = found ? 'found' : 'none';
+  log?.probed(found);
   if (sys.tracing)
     walkEvent(sys, fn, `0x${address.toString(16)} in ${vma.name}: ${found ? 'found' : 'none'}`, {
       vma: vma.id,

@@ -264,12 +264,15 @@ describe('the seed story', () => {
     w.read('C', 'f', 1);
     const pfn = w.pfn('A', 'f', 1);
     const content = w.sys.mem.content[pfn];
+    const locks: string[] = [];
+    w.sys.setTrace((e) => e.kind === 'lock' && locks.push(e.msg));
     const walk = walkAt(w.sys, w.mm('B'), w.addr('f', 1));
+    w.sys.setTrace(null);
     expect(walk.walk.kind).toBe('file');
     expect(walk.walk.visits.map((v) => [v.process, v.address, v.pte])).toEqual(
       ['A', 'B', 'C'].map((p) => [p, w.addr('f', 1), 'found']),
     );
-    expect(walk.walk.locks).toContain('took data->i_mmap_rwsem (read)');
+    expect(locks).toContain('took data->i_mmap_rwsem (read)');
     const ref = w.sys.as(w.sys.kswapd, () => pageReferenced(w.sys, pfn, false));
     expect(ref.referenced).toBe(3);
     expect(w.sys.as(w.sys.kswapd, () => pageReferenced(w.sys, pfn, false)).referenced).toBe(0);

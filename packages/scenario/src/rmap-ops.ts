@@ -2,7 +2,9 @@
  * The statements only a simulator offers (`walk`, `unmap`, `reclaim`, `referenced`, `migrate`,
  * `mkclean`) and `ksm`, bridged to @rmaplab/rmap and the KSM model of @rmaplab/mm. Each returns an
  * {@link OpReport}: a uniform summary for people (result, visited VMAs by scenario name, detail
- * lines) plus the package's own structured report.
+ * lines) plus the package's own structured report. The visited VMAs are named only when read: a
+ * walk of a page mapped a thousand times would otherwise name a thousand places that, in
+ * `rmaplab run --json`, nobody prints.
  */
 import { type KsmCounters, ksmCounters, ksmRunToFixedPoint, type Mm, type MmSystem } from '@rmaplab/mm';
 import {
@@ -52,23 +54,56 @@ export interface OpReport {
   pfn?: number;
   /** SWAP_* result, reclaim outcome, referenced count, ... as one word. */
   result: string;
-  /** The VMAs of the (main) rmap walk, in the order visited. */
-  visits: WalkVisit[];
+  /** The VMAs of the (main) rmap walk, in the order visited (named on first read). */
+  readonly visits: WalkVisit[];
   /** Further lines for people. */
   details: string[];
   raw: RawReport;
 }
 
-/** Names a (mm, address) pair the way scenarios do. */
+/** Names a (mm, address) pair the way scenarios do, as at the statement's time even when called later. */
 export type WhereFn = (mm: number, address: number) => string;
 
-function visitsOf(walk: WalkReport, where: WhereFn): WalkVisit[] {
-  return walk.visits.map((v) => ({
-    where: where(v.mm, v.address),
-    vma: v.vma,
-    address: v.address,
-    result: v.result,
-  }));
+/**
+ * An OpReport whose visits are those of `walk`, named by `where` when first read. `visits` is a
+ * getter of the class, not of each object (see LoggedWalkReport in @rmaplab/rmap: a getter per
+ * object literal costs a hidden class per report).
+ */
+class WalkOpReport implements OpReport {
+  op: OpReport['op'];
+  pfn?: number;
+  result: string;
+  details: string[];
+  raw: RawReport;
+  readonly #walk: WalkReport;
+  readonly #where: WhereFn;
+  #visits: WalkVisit[] | undefined;
+
+  constructor(fields: Omit<OpReport, 'visits'>, walk: WalkReport, where: WhereFn) {
+    this.op = fields.op;
+    this.pfn = fields.pfn;
+    this.result = fields.result;
+    this.details = fields.details;
+    this.raw = fields.raw;
+    this.#walk = walk;
+    this.#where = where;
+  }
+
+  get visits(): WalkVisit[] {
+    this.#visits ??= this.#walk.visits.map((v) => ({
+      where: this.#where(v.mm, v.address),
+      vma: v.vma,
+      address: v.address,
+      result: v.result,
+    }));
+    return this.#visits;
+  }
+
+  /** Plain data with the visits, which JSON.stringify would leave out (a getter is no own property). */
+  toJSON(): OpReport {
+    const { op, pfn, result, visits, details, raw } = this;
+    return { op, pfn, result, visits, details, raw };
+  }
 }
 
 function walkLine(label: string, walk: WalkReport): string {
@@ -78,7 +113,7 @@ function walkLine(label: string, walk: WalkReport): string {
       : walk.kind === 'file'
         ? `i_mmap of ${walk.mapping}`
         : 'stable node';
-  return `${label}: rmap_walk_${walk.kind ?? 'none'} over ${on}: ${walk.visits.length} VMA${walk.visits.length === 1 ? '' : 's'} visited, returned ${walk.result}${walk.stop ? ` (stopped by ${walk.stop})` : ''}`;
+  return `${label}: rmap_walk_${walk.kind ?? 'none'} over ${on}: ${walk.visited} VMA${walk.visited === 1 ? '' : 's'} visited, returned ${walk.result}${walk.stop ? ` (stopped by ${walk.stop})` : ''}`;
 }
 
 /** Run an rmap statement on the page mapped at (mm, addr). */
@@ -94,14 +129,17 @@ export function runRmapStatement(
     switch (st.op) {
       case 'walk': {
         const r = walkAt(sys, mm, addr);
-        return {
-          op: 'walk',
-          pfn: r.pfn,
-          result: r.walk.result,
-          visits: visitsOf(r.walk, where),
-          details: [walkLine('walk', r.walk)],
-          raw: { op: 'walk', report: r },
-        };
+        return new WalkOpReport(
+          {
+            op: 'walk',
+            pfn: r.pfn,
+            result: r.walk.result,
+            details: [walkLine('walk', r.walk)],
+            raw: { op: 'walk', report: r },
+          },
+          r.walk,
+          where,
+        );
       }
       case 'unmap': {
         const r = unmapAt(sys, mm, addr, parseTtuFlags(st.flags));
@@ -110,14 +148,17 @@ export function runRmapStatement(
           `mapcount ${r.mapcountBefore} → ${r.mapcountAfter}${r.swapEntry ? `, swap entry ${r.swapEntry}` : ''}`,
         ];
         if (r.restore) details.push(walkLine('remove_migration_ptes (restore)', r.restore));
-        return {
-          op: 'unmap',
-          pfn: r.pfn,
-          result: r.result,
-          visits: visitsOf(r.walk, where),
-          details,
-          raw: { op: 'unmap', report: r },
-        };
+        return new WalkOpReport(
+          {
+            op: 'unmap',
+            pfn: r.pfn,
+            result: r.result,
+            details,
+            raw: { op: 'unmap', report: r },
+          },
+          r.walk,
+          where,
+        );
       }
       case 'reclaim': {
         const r = reclaimAt(sys, mm, addr);
@@ -138,49 +179,58 @@ export function runRmapStatement(
       }
       case 'referenced': {
         const r = referencedAt(sys, mm, addr);
-        return {
-          op: 'referenced',
-          pfn: r.pfn,
-          result: String(r.referenced),
-          visits: visitsOf(r.walk, where),
-          details: [
-            walkLine('page_referenced', r.walk),
-            `referenced ${r.referenced}, vm_flags ${r.vmFlagNames.join('|') || '0'}`,
-          ],
-          raw: { op: 'referenced', report: r },
-        };
+        return new WalkOpReport(
+          {
+            op: 'referenced',
+            pfn: r.pfn,
+            result: String(r.referenced),
+            details: [
+              walkLine('page_referenced', r.walk),
+              `referenced ${r.referenced}, vm_flags ${r.vmFlagNames.join('|') || '0'}`,
+            ],
+            raw: { op: 'referenced', report: r },
+          },
+          r.walk,
+          where,
+        );
       }
       case 'migrate': {
         const r = migrateAt(sys, mm, addr);
-        return {
-          op: 'migrate',
-          pfn: r.oldPfn,
-          result: r.rc,
-          visits: visitsOf(r.unmapWalk, where),
-          details: [
-            `pfn ${r.oldPfn} → ${r.newPfn} (${r.rc})`,
-            walkLine(
-              sys.rules['try-to-migrate'] ? 'try_to_migrate' : 'try_to_unmap(TTU_MIGRATION)',
-              r.unmapWalk,
-            ),
-            walkLine('remove_migration_ptes', r.removeWalk),
-          ],
-          raw: { op: 'migrate', report: r },
-        };
+        return new WalkOpReport(
+          {
+            op: 'migrate',
+            pfn: r.oldPfn,
+            result: r.rc,
+            details: [
+              `pfn ${r.oldPfn} → ${r.newPfn} (${r.rc})`,
+              walkLine(
+                sys.rules['try-to-migrate'] ? 'try_to_migrate' : 'try_to_unmap(TTU_MIGRATION)',
+                r.unmapWalk,
+              ),
+              walkLine('remove_migration_ptes', r.removeWalk),
+            ],
+            raw: { op: 'migrate', report: r },
+          },
+          r.unmapWalk,
+          where,
+        );
       }
       case 'mkclean': {
         const r = mkcleanAt(sys, mm, addr);
-        return {
-          op: 'mkclean',
-          pfn: r.pfn,
-          result: String(r.cleaned),
-          visits: visitsOf(r.walk, where),
-          details: [
-            walkLine('page_mkclean', r.walk),
-            `${r.cleaned} PTE${r.cleaned === 1 ? '' : 's'} cleaned`,
-          ],
-          raw: { op: 'mkclean', report: r },
-        };
+        return new WalkOpReport(
+          {
+            op: 'mkclean',
+            pfn: r.pfn,
+            result: String(r.cleaned),
+            details: [
+              walkLine('page_mkclean', r.walk),
+              `${r.cleaned} PTE${r.cleaned === 1 ? '' : 's'} cleaned`,
+            ],
+            raw: { op: 'mkclean', report: r },
+          },
+          r.walk,
+          where,
+        );
       }
     }
   } catch (e) {

@@ -42,7 +42,7 @@ import type { SetKey, SetValue, Span, Statement, StatementOf } from './ast.js';
 import { ScenarioError } from './errors.js';
 import { type Observation, observe } from './observation.js';
 import { iterateScenario } from './parser.js';
-import { type OpReport, type RmapOp, runKsm, runRmapStatement } from './rmap-ops.js';
+import { type OpReport, type RmapOp, runKsm, runRmapStatement, type WhereFn } from './rmap-ops.js';
 import { addressName, type ProcState, type RegionState } from './state.js';
 
 /** Size limits that turn a runaway scenario into a clear error instead of an exhausted heap. */
@@ -104,6 +104,18 @@ const MIN_SLOT = 64 * 1024 * 1024;
 export class ScenarioRunner {
   sys: MmSystem;
   readonly procs = new Map<string, ProcState>();
+  /** The processes by mm id, for naming the places a walk visited. */
+  private readonly byMm = new Map<number, ProcState>();
+  /** How many times a region has moved or changed size (mremap): the version of the places' names. */
+  private layoutVersion = 0;
+  /** The layout version of the latest report (-1: none yet). */
+  private reportedAt = -1;
+  /**
+   * Earlier layouts of the regions that mremap moved or resized, oldest first, each with the last
+   * layout version it held for; only those that a report made then may still name (a report names
+   * its places when read, perhaps after such a move).
+   */
+  private readonly pastLayouts = new Map<RegionState, { until: number; addr: number; pages: number }[]>();
   readonly limits: Limits;
   private readonly opts: RunnerOptions;
   private nextSlot = REGION_BASE;
@@ -174,8 +186,7 @@ export class ScenarioRunner {
         return;
       case 'spawn': {
         this.newProcName(st.proc, st.procSpan);
-        const mm = this.sys.newMm(st.proc);
-        this.procs.set(st.proc, { name: st.proc, mm, regions: new Map(), alive: true });
+        this.addProc({ name: st.proc, mm: this.sys.newMm(st.proc), regions: new Map(), alive: true });
         return;
       }
       case 'observe':
@@ -197,7 +208,7 @@ export class ScenarioRunner {
         const mm = sysFork(this.sys, p.mm, st.child);
         const regions = new Map<string, RegionState>();
         for (const [k, r] of p.regions) regions.set(k, { ...r });
-        this.procs.set(st.child, { name: st.child, mm, regions, alive: true });
+        this.addProc({ name: st.child, mm, regions, alive: true });
         return;
       }
       case 'exit': {
@@ -227,7 +238,9 @@ export class ScenarioRunner {
         const oldLen = r.pages * PAGE_SIZE;
         const newLen = st.pages * PAGE_SIZE;
         const moveTo = newLen > oldLen && r.addr + newLen > r.slotEnd ? this.slot(newLen) : undefined;
-        r.addr = sysMremap(this.sys, p.mm, r.addr, oldLen, newLen, moveTo?.addr);
+        const addr = sysMremap(this.sys, p.mm, r.addr, oldLen, newLen, moveTo?.addr);
+        this.relayout(r);
+        r.addr = addr;
         if (moveTo) r.slotEnd = moveTo.end;
         r.pages = st.pages;
         return;
@@ -236,7 +249,9 @@ export class ScenarioRunner {
         const [p, r] = this.region(st);
         const len = r.pages * PAGE_SIZE;
         const to = this.slot(len);
-        r.addr = sysMremap(this.sys, p.mm, r.addr, len, len, to.addr);
+        const addr = sysMremap(this.sys, p.mm, r.addr, len, len, to.addr);
+        this.relayout(r);
+        r.addr = addr;
         r.slotEnd = to.end;
         return;
       }
@@ -264,7 +279,7 @@ export class ScenarioRunner {
           st as RmapOp,
           p.mm,
           r.addr + st.page * PAGE_SIZE,
-          (mm, address) => this.where(mm, address),
+          this.placeNames(),
           (span, msg) => this.error(span, 'semantic', msg),
         );
         return;
@@ -384,10 +399,51 @@ export class ScenarioRunner {
     touchPages(this.sys, p.mm, r.addr + st.first * PAGE_SIZE, end, write, write ? st.value : undefined);
   }
 
+  private addProc(p: ProcState): void {
+    this.procs.set(p.name, p);
+    this.byMm.set(p.mm.id, p);
+  }
+
   /** `PROCESS:REGION:PAGE` of an address in a process, for reports (the address itself when no region has it). */
   where(mmId: number, address: number): string {
-    for (const p of this.procs.values()) if (p.mm.id === mmId) return addressName(p, address);
-    return `mm${mmId}:${hex(address)}`;
+    return this.placeAt(mmId, address, this.layoutVersion);
+  }
+
+  /**
+   * How the report of the statement being run names its places: as they are now, also when the
+   * report is read (and its names built) after later statements moved a region. The report keeps
+   * this runner, and so its system, alive as long as it is kept.
+   */
+  private placeNames(): WhereFn {
+    const version = this.layoutVersion;
+    this.reportedAt = version;
+    return (mm, address) => this.placeAt(mm, address, version);
+  }
+
+  private placeAt(mmId: number, address: number, version: number): string {
+    const p = this.byMm.get(mmId);
+    if (!p) return `mm${mmId}:${hex(address)}`;
+    if (version === this.layoutVersion) return addressName(p, address);
+    // Regions mapped since then are not rewound: each has a fresh slot, which no earlier place was in.
+    const regions = new Map<string, RegionState>();
+    for (const [name, r] of p.regions) {
+      const then = this.pastLayouts.get(r)?.find((l) => l.until >= version);
+      regions.set(name, then ? { ...r, addr: then.addr, pages: then.pages } : r);
+    }
+    return addressName({ ...p, regions }, address);
+  }
+
+  /**
+   * mremap is about to move or resize `r`: keep its layout if a report was made since the last
+   * layout kept (it may be this one's); either way the names of places change version.
+   */
+  private relayout(r: RegionState): void {
+    const past = this.pastLayouts.get(r) ?? [];
+    if (this.reportedAt > (past.at(-1)?.until ?? -1)) {
+      past.push({ until: this.layoutVersion, addr: r.addr, pages: r.pages });
+      this.pastLayouts.set(r, past);
+    }
+    this.layoutVersion++;
   }
 
   /** A fresh 2 MiB-aligned slot for `len` bytes, with room to grow to at least twice that. */

@@ -73,6 +73,9 @@ export function Editor({ text, onChange, problem, stepLine }: EditorProps) {
           syntaxHighlighting(defaultHighlightStyle),
           lintGutter(),
           stepLineField,
+          // Long comments wrap instead of running off the pane.
+          EditorView.lineWrapping,
+          EditorView.contentAttributes.of({ 'aria-label': 'scenario' }),
           EditorView.updateListener.of((u) => {
             if (u.docChanged) change.current(u.state.doc.toString());
           }),

@@ -1,26 +1,32 @@
-/** The locks panel: held locks per task at the event cursor, contention, and lock-order reports. */
+/** The locks panel: the statement's lock timeline, held locks per task at the event cursor, contention, and lock-order reports. */
+import type { TraceEvent } from '@rmaplab/mm';
 import type { LockState } from '../model/locks';
+import { LockTimeline } from './LockTimeline';
 
 export interface LocksPanelProps {
   state: LockState;
+  events: readonly TraceEvent[];
+  cursor: number;
   /** lockdep-style reports raised up to the current step. */
   reports: readonly string[];
 }
 
-export function LocksPanel({ state, reports }: LocksPanelProps) {
+export function LocksPanel({ state, events, cursor, reports }: LocksPanelProps) {
   const tasks = [...state.held.entries()];
   return (
     <div className="locks-panel" data-testid="locks-panel">
-      <h4>Held at this event</h4>
+      <h3>Timeline</h3>
+      <LockTimeline events={events} cursor={cursor} />
+      <h3>Held at this event</h3>
       {tasks.length === 0 ? (
         <p className="muted">No task holds a simulated lock.</p>
       ) : (
         <table>
           <thead>
             <tr>
-              <th>task</th>
-              <th>lock</th>
-              <th>mode</th>
+              <th scope="col">task</th>
+              <th scope="col">lock</th>
+              <th scope="col">mode</th>
             </tr>
           </thead>
           <tbody>
@@ -36,7 +42,7 @@ export function LocksPanel({ state, reports }: LocksPanelProps) {
           </tbody>
         </table>
       )}
-      <h4>Contention</h4>
+      <h3>Contention</h3>
       {state.incidents.length === 0 ? (
         <p className="muted">None in this statement so far.</p>
       ) : (
@@ -48,7 +54,7 @@ export function LocksPanel({ state, reports }: LocksPanelProps) {
           ))}
         </ul>
       )}
-      <h4>Lock-order reports</h4>
+      <h3>Lock-order reports</h3>
       {reports.length === 0 ? (
         <p className="muted">The lock validator has reported nothing.</p>
       ) : (

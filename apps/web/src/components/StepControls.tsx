@@ -13,19 +13,31 @@ export function StepControls({ cursor, count, playing, onCursor, onPlay, current
   const go = (n: number) => onCursor(Math.max(0, Math.min(count, n)));
   return (
     <div className="step-controls" data-testid="step-controls">
-      <button type="button" onClick={() => go(0)} title="first (Home)">
+      <button type="button" onClick={() => go(0)} title="first (Home)" aria-label="first step">
         «
       </button>
-      <button type="button" onClick={() => go(cursor - 1)} title="previous (←)" data-testid="prev">
+      <button
+        type="button"
+        onClick={() => go(cursor - 1)}
+        title="previous (←)"
+        aria-label="previous step"
+        data-testid="prev"
+      >
         ◀
       </button>
       <button type="button" onClick={onPlay} title="play / pause (space)" data-testid="play">
         {playing ? 'pause' : 'play'}
       </button>
-      <button type="button" onClick={() => go(cursor + 1)} title="next (→)" data-testid="next">
+      <button
+        type="button"
+        onClick={() => go(cursor + 1)}
+        title="next (→)"
+        aria-label="next step"
+        data-testid="next"
+      >
         ▶
       </button>
-      <button type="button" onClick={() => go(count)} title="last (End)">
+      <button type="button" onClick={() => go(count)} title="last (End)" aria-label="last step">
         »
       </button>
       <input

@@ -1,237 +1,509 @@
 /**
- * The kernel code beside the walk view: the rmap walkers and try_to_unmap() of mm/rmap.c (4.9), as
- * short paraphrased listings written for this lab (not the kernel's text), one line per step a reader
- * follows. `codeLineFor` maps a trace event to the line that produced it, so the panel can follow the
- * animation.
+ * The kernel code beside the walk view: short paraphrased listings (written for this lab, never the
+ * kernel's text) of the functions a walk runs through, one line per step a reader follows. Each
+ * listing is keyed by its function's name and the releases it describes, so a release that changed
+ * a function can get its own listing; each line names the trace events it produces. `codeStack`
+ * maps an event to the call stack that produced it: the statement's caller (shrink_page_list), the
+ * walk's client (try_to_unmap), the walker (rmap_walk_anon) and the rmap_one (try_to_unmap_one),
+ * innermost last, with the line of each.
  */
-import type { TraceEvent } from '@rmaplab/mm';
+import { compareReleases, parseRelease, type TraceEvent } from '@rmaplab/mm';
+import { FOREACH, isRmapOne, type Pass, PROBES, passAt, WALKERS } from './walk';
 
 export interface CodeLine {
-  /** Stable key that events map to; '' for lines no event maps to. */
+  /** Stable key that events and callers map to; '' for lines nothing maps to. */
   id: string;
   text: string;
+  /** The trace events (by function name) this line produces. */
+  emits?: readonly string[];
 }
 
 export interface Listing {
-  name: string;
-  source: string;
+  /** The kernel function, as trace events and rmap_walk_control name it. */
+  fn: string;
+  file: string;
+  /** First release the listing describes. */
+  since: string;
+  /** First release it no longer describes (absent: every later one). */
+  until?: string;
   lines: CodeLine[];
 }
 
-const L = (id: string, text: string): CodeLine => ({ id, text });
+const L = (id: string, text: string, ...emits: string[]): CodeLine => ({
+  id,
+  text,
+  ...(emits.length ? { emits } : {}),
+});
 
-export const LISTINGS: Record<string, Listing> = {
-  rmap_walk_anon: {
-    name: 'rmap_walk_anon()',
-    source: 'mm/rmap.c (4.9), paraphrased',
+const PTE_LOCK = ['spin_lock'];
+const PTE_UNLOCK = ['spin_unlock'];
+
+export const LISTINGS: readonly Listing[] = [
+  {
+    fn: 'shrink_page_list',
+    file: 'mm/vmscan.c',
+    since: '4.9',
+    lines: [
+      L('', 'shrink_page_list(page_list, ...):  /* for each page kswapd took off the LRU */'),
+      L('lock', '  if (!trylock_page(page)) keep it for later', 'lock_page'),
+      L('referenced', '  references = page_check_references(page)  /* page_referenced(): the first walk */'),
+      L('activate', '  if (references == PAGEREF_ACTIVATE) goto activate_locked'),
+      L('swap', '  if (PageAnon(page) && !PageSwapCache(page)) add_to_swap(page)', 'add_to_swap'),
+      L('unmap', '  if (page_mapped(page)) switch (try_to_unmap(page, ttu_flags))  /* the second walk */'),
+      L('pageout', '  if (PageDirty(page)) pageout(page)  /* write it to swap or its file */'),
+      L('unlock', '  unlock_page(page)', 'unlock_page'),
+      L(
+        'result',
+        '  free_it: the page is freed  |  activate_locked: back to the active list',
+        'shrink_page_list',
+      ),
+    ],
+  },
+  {
+    fn: 'migrate_pages',
+    file: 'mm/migrate.c (__unmap_and_move)',
+    since: '4.9',
+    lines: [
+      L('', '__unmap_and_move(page, newpage, ...):'),
+      L('lock', '  lock_page(page); lock_page(newpage)', 'lock_page'),
+      L('unmap', '  try_to_unmap(page, TTU_MIGRATION)  /* PTEs become migration entries */'),
+      L('copy', '  move_to_new_page(newpage, page)  /* page->mapping and the data move over */'),
+      L('remove', '  remove_migration_ptes(page, newpage)  /* entries become PTEs of newpage */'),
+      L('unlock', '  unlock_page(newpage); unlock_page(page)', 'unlock_page'),
+      L('result', '  return MIGRATEPAGE_SUCCESS', 'migrate_pages'),
+    ],
+  },
+  {
+    fn: 'try_to_unmap',
+    file: 'mm/rmap.c',
+    since: '4.9',
+    lines: [
+      L('', 'try_to_unmap(page, flags):  /* the caller holds the page lock */'),
+      L('', '  rwc = { .rmap_one = try_to_unmap_one, .arg = flags,'),
+      L('', '          .done = page_mapcount_is_zero, .anon_lock = page_lock_anon_vma_read }'),
+      L(
+        'invalid',
+        '  if (flags & TTU_MIGRATION) and the page is anon: rwc.invalid_vma = invalid_migration_vma',
+      ),
+      L('walk', '  ret = (flags & TTU_RMAP_LOCKED) ? rmap_walk_locked(page, &rwc) : rmap_walk(page, &rwc)'),
+      L('result', '  if (ret != SWAP_MLOCK && !page_mapcount(page)) ret = SWAP_SUCCESS'),
+      L('return', '  return ret'),
+    ],
+  },
+  {
+    fn: 'try_to_munlock',
+    file: 'mm/rmap.c',
+    since: '4.9',
+    lines: [
+      L('', 'try_to_munlock(page):  /* is any other VMA still VM_LOCKED? */'),
+      L(
+        '',
+        '  rwc = { .rmap_one = try_to_unmap_one, .arg = TTU_MUNLOCK, .anon_lock = page_lock_anon_vma_read }',
+      ),
+      L('walk', '  ret = rmap_walk(page, &rwc)'),
+      L('return', '  return ret  /* SWAP_MLOCK: a VM_LOCKED VMA keeps it mlocked */'),
+    ],
+  },
+  {
+    fn: 'try_to_migrate',
+    file: 'mm/rmap.c',
+    since: '5.14',
+    lines: [
+      L('', 'try_to_migrate(folio, flags):  /* the caller holds the folio lock */'),
+      L('', '  rwc = { .rmap_one = try_to_migrate_one, .done = folio_not_mapped,'),
+      L('', '          .anon_lock = folio_lock_anon_vma_read }'),
+      L(
+        'invalid',
+        '  if (!folio_test_ksm(folio) && folio_test_anon(folio)) rwc.invalid_vma = invalid_migration_vma',
+      ),
+      L('walk', '  (flags & TTU_RMAP_LOCKED) ? rmap_walk_locked(folio, &rwc) : rmap_walk(folio, &rwc)'),
+    ],
+  },
+  {
+    fn: 'page_referenced',
+    file: 'mm/rmap.c',
+    since: '4.9',
+    lines: [
+      L('', 'page_referenced(page, is_locked, memcg, &vm_flags):'),
+      L('', '  pra = { .mapcount = total_mapcount(page) }'),
+      L('', '  rwc = { .rmap_one = page_referenced_one, .arg = &pra, .anon_lock = page_lock_anon_vma_read }'),
+      L('mapped', '  if (!page_mapped(page)) return 0'),
+      L('walk', '  rmap_walk(page, &rwc)  /* the caller holds the page lock */'),
+      L('return', '  return pra.referenced  /* how many young PTEs were found (and aged) */'),
+    ],
+  },
+  {
+    fn: 'page_mkclean',
+    file: 'mm/rmap.c',
+    since: '4.9',
+    lines: [
+      L('', 'page_mkclean(page):  /* writeback: catch the next write to every shared mapping */'),
+      L('', '  rwc = { .rmap_one = page_mkclean_one, .arg = &cleaned, .invalid_vma = invalid_mkclean_vma }'),
+      L('mapping', '  if (!page_mapped(page) || !page_mapping(page)) return 0'),
+      L('walk', '  rmap_walk(page, &rwc)'),
+      L('return', '  return cleaned'),
+    ],
+  },
+  {
+    fn: 'remove_migration_ptes',
+    file: 'mm/migrate.c',
+    since: '4.9',
+    lines: [
+      L('', 'remove_migration_ptes(old, new, locked):'),
+      L('', '  rwc = { .rmap_one = remove_migration_pte, .arg = old }'),
+      L('walk', '  locked ? rmap_walk_locked(new, &rwc) : rmap_walk(new, &rwc)'),
+    ],
+  },
+  {
+    fn: 'rmap_walk_anon',
+    file: 'mm/rmap.c',
+    since: '4.9',
     lines: [
       L('', 'rmap_walk_anon(page, rwc, locked):'),
       L(
         'lock',
         '  anon_vma = locked ? page_anon_vma(page) : rmap_walk_anon_lock(page, rwc)  /* root rwsem, read */',
+        'down_read',
+        'down_read_trylock',
       ),
-      L('nolock', '  if (!anon_vma) return SWAP_AGAIN'),
-      L('', '  pgoff = page_to_pgoff(page)'),
-      L('foreach', '  anon_vma_interval_tree_foreach(avc, &anon_vma->rb_root, pgoff, pgoff):'),
+      L('begin', '  if (!anon_vma) return ret;  pgoff_start = page_to_pgoff(page)', 'rmap_walk_anon'),
+      L(
+        'foreach',
+        '  anon_vma_interval_tree_foreach(avc, &anon_vma->rb_root, pgoff_start, pgoff_end):',
+        'anon_vma_interval_tree_foreach',
+      ),
       L('address', '      vma = avc->vma; address = vma_address(page, vma)'),
-      L('invalid', '      if (rwc->invalid_vma && rwc->invalid_vma(vma, rwc->arg)) continue'),
+      L('invalid', '      if (rwc->invalid_vma && rwc->invalid_vma(vma, rwc->arg)) continue', 'invalid_vma'),
       L('rmap_one', '      ret = rwc->rmap_one(page, vma, address, rwc->arg)'),
       L('stop', '      if (ret != SWAP_AGAIN) break'),
-      L('done', '      if (rwc->done && rwc->done(page)) break'),
-      L('unlock', '  if (!locked) anon_vma_unlock_read(anon_vma)'),
-      L('return', '  return ret'),
+      L('done', '      if (rwc->done && rwc->done(page)) break', 'done'),
+      L('unlock', '  if (!locked) anon_vma_unlock_read(anon_vma)', 'up_read'),
+      L('return', '  return ret', 'rmap_walk_anon'),
     ],
   },
-  rmap_walk_file: {
-    name: 'rmap_walk_file()',
-    source: 'mm/rmap.c (4.9), paraphrased',
+  {
+    fn: 'rmap_walk_file',
+    file: 'mm/rmap.c',
+    since: '4.9',
     lines: [
       L('', 'rmap_walk_file(page, rwc, locked):'),
       L('', '  /* the caller holds PG_locked: page->mapping cannot change under us */'),
-      L('nolock', '  mapping = page_mapping(page); if (!mapping) return SWAP_AGAIN'),
-      L('', '  pgoff = page_to_pgoff(page)'),
-      L('lock', '  if (!locked) i_mmap_lock_read(mapping)  /* i_mmap_rwsem, read */'),
-      L('foreach', '  vma_interval_tree_foreach(vma, &mapping->i_mmap, pgoff, pgoff):'),
+      L(
+        'lock',
+        '  mapping = page_mapping(page); if (!locked) i_mmap_lock_read(mapping)',
+        'down_read',
+        'down_read_trylock',
+      ),
+      L('begin', '  pgoff_start = page_to_pgoff(page)', 'rmap_walk_file'),
+      L(
+        'foreach',
+        '  vma_interval_tree_foreach(vma, &mapping->i_mmap, pgoff_start, pgoff_end):',
+        'vma_interval_tree_foreach',
+      ),
       L('address', '      address = vma_address(page, vma)'),
-      L('invalid', '      if (rwc->invalid_vma && rwc->invalid_vma(vma, rwc->arg)) continue'),
+      L('invalid', '      if (rwc->invalid_vma && rwc->invalid_vma(vma, rwc->arg)) continue', 'invalid_vma'),
       L('rmap_one', '      ret = rwc->rmap_one(page, vma, address, rwc->arg)'),
       L('stop', '      if (ret != SWAP_AGAIN) goto done'),
-      L('done', '      if (rwc->done && rwc->done(page)) goto done'),
-      L('unlock', 'done: if (!locked) i_mmap_unlock_read(mapping)'),
-      L('return', '  return ret'),
+      L('done', '      if (rwc->done && rwc->done(page)) goto done', 'done'),
+      L('unlock', 'done: if (!locked) i_mmap_unlock_read(mapping)', 'up_read'),
+      L('return', '  return ret', 'rmap_walk_file'),
     ],
   },
-  rmap_walk_ksm: {
-    name: 'rmap_walk_ksm()',
-    source: 'mm/ksm.c (4.9), paraphrased',
+  {
+    fn: 'rmap_walk_ksm',
+    file: 'mm/ksm.c',
+    since: '4.9',
     lines: [
       L('', 'rmap_walk_ksm(page, rwc):'),
-      L('nolock', '  stable_node = page_stable_node(page); if (!stable_node) return SWAP_AGAIN'),
-      L('', '  for search_new_forks in 0, 1:'),
+      L('begin', '  stable_node = page_stable_node(page); if (!stable_node) return ret', 'rmap_walk_ksm'),
+      L('', '  for search_new_forks in 0, 1:  /* pass 0: rmap_item->mm only; pass 1: later forks */'),
       L('', '    for each rmap_item in stable_node->hlist:'),
-      L('lock', '      anon_vma_lock_read(rmap_item->anon_vma)'),
-      L('foreach', '      anon_vma_interval_tree_foreach(avc, &anon_vma->rb_root, 0, ULONG_MAX):'),
+      L('lock', '      anon_vma_lock_read(rmap_item->anon_vma)', 'down_read', 'down_read_trylock'),
+      L(
+        'foreach',
+        '      anon_vma_interval_tree_foreach(avc, &anon_vma->rb_root, 0, ULONG_MAX):',
+        'anon_vma_interval_tree_foreach',
+      ),
       L('address', '          vma = avc->vma; skip unless vm_start <= rmap_item->address < vm_end'),
-      L('', '          pass 0 takes rmap_item->mm only, pass 1 the other mms (later forks)'),
-      L('invalid', '          if (rwc->invalid_vma && rwc->invalid_vma(vma, rwc->arg)) continue'),
-      L('rmap_one', '          ret = rwc->rmap_one(page, vma, rmap_item->address, rwc->arg)'),
-      L('stop', '          if (ret != SWAP_AGAIN) { anon_vma_unlock_read(anon_vma); goto out }'),
-      L('done', '          if (rwc->done && rwc->done(page)) { anon_vma_unlock_read(anon_vma); goto out }'),
-      L('unlock', '      anon_vma_unlock_read(anon_vma)'),
-      L('return', 'out: return ret'),
-    ],
-  },
-  try_to_unmap: {
-    name: 'try_to_unmap()',
-    source: 'mm/rmap.c (4.9), paraphrased',
-    lines: [
-      L('', 'try_to_unmap(page, flags):  /* the caller holds the page lock */'),
-      L('', '  rwc = { .rmap_one = try_to_unmap_one, .arg = {flags},'),
-      L('', '          .done = page_mapcount_is_zero, .anon_lock = page_lock_anon_vma_read }'),
       L(
         'invalid',
-        '  if ((flags & TTU_MIGRATION) && !PageKsm(page) && PageAnon(page)) rwc.invalid_vma = invalid_migration_vma',
+        '          if (rwc->invalid_vma && rwc->invalid_vma(vma, rwc->arg)) continue',
+        'invalid_vma',
       ),
-      L('walk', '  ret = (flags & TTU_RMAP_LOCKED) ? rmap_walk_locked(page, &rwc) : rmap_walk(page, &rwc)'),
-      L(
-        'result',
-        '  if (ret != SWAP_MLOCK && !page_mapcount(page)) ret = SWAP_SUCCESS  /* or SWAP_LZFREE */',
-      ),
-      L('return', '  return ret'),
+      L('rmap_one', '          ret = rwc->rmap_one(page, vma, rmap_item->address, rwc->arg)'),
+      L('done', '          if (ret != SWAP_AGAIN or rwc->done(page)) unlock and stop', 'done'),
+      L('unlock', '      anon_vma_unlock_read(anon_vma)', 'up_read'),
+      L('return', 'out: return ret', 'rmap_walk_ksm'),
     ],
   },
-  try_to_unmap_one: {
-    name: 'try_to_unmap_one()',
-    source: 'mm/rmap.c (4.9), paraphrased',
+  {
+    fn: 'try_to_unmap_one',
+    file: 'mm/rmap.c',
+    since: '4.9',
     lines: [
-      L('', 'try_to_unmap_one(page, vma, address, arg):'),
+      L('', 'try_to_unmap_one(page, vma, address, flags):'),
       L('munlock', '  if ((flags & TTU_MUNLOCK) && !(vma->vm_flags & VM_LOCKED)) return SWAP_AGAIN'),
-      L('check', '  pte = page_check_address(page, mm, address, &ptl, 0)  /* takes the pte lock */'),
+      L(
+        'check',
+        '  pte = page_check_address(page, mm, address, &ptl)  /* takes the PTE lock */',
+        'page_check_address',
+        ...PTE_LOCK,
+      ),
       L('nopte', '  if (!pte) return SWAP_AGAIN'),
       L(
         'mlock',
-        '  if (!(flags & TTU_IGNORE_MLOCK) && (vma->vm_flags & VM_LOCKED)) { mlock_vma_page(page); ret = SWAP_MLOCK; goto out_unmap }',
+        '  if (VM_LOCKED and not TTU_IGNORE_MLOCK) { mlock_vma_page(page); ret = SWAP_MLOCK; goto out_unmap }',
+        'mlock_vma_page',
       ),
       L(
         'young',
-        '  if (!(flags & TTU_IGNORE_ACCESS) && ptep_clear_flush_young_notify(vma, address, pte)) { ret = SWAP_FAIL; goto out_unmap }',
+        '  if (!(flags & TTU_IGNORE_ACCESS) && ptep_clear_flush_young(vma, address, pte)) { ret = SWAP_FAIL; goto out_unmap }',
       ),
       L(
         'clear',
         '  pteval = ptep_clear_flush(vma, address, pte); if (pte_dirty(pteval)) set_page_dirty(page)',
+        'set_page_dirty',
       ),
-      L('entry', '  set the PTE to a migration entry, a swap entry (anon) or nothing (file)'),
-      L('remove', '  page_remove_rmap(page, false); put_page(page)'),
-      L('unlock', 'out_unmap: pte_unmap_unlock(pte, ptl)'),
-      L('return', '  return ret'),
+      L('entry', '  install a migration entry, a swap entry (anon) or nothing (file) in its place'),
+      L('remove', '  page_remove_rmap(page); put_page(page)', 'page_remove_rmap', 'put_page'),
+      L('unlock', 'out_unmap: pte_unmap_unlock(pte, ptl)', ...PTE_UNLOCK),
+      L('return', '  return ret', 'try_to_unmap_one'),
     ],
   },
+  {
+    fn: 'try_to_migrate_one',
+    file: 'mm/rmap.c',
+    since: '5.14',
+    lines: [
+      L('', 'try_to_migrate_one(folio, vma, address, arg):'),
+      L(
+        'check',
+        '  page_vma_mapped_walk(&pvmw)  /* finds the PTE, takes its lock */',
+        'page_check_address',
+        ...PTE_LOCK,
+      ),
+      L('clear', '  pteval = ptep_clear_flush(vma, address, pvmw.pte)'),
+      L('entry', '  set_pte_at(mm, address, pvmw.pte, a migration entry for the page)'),
+      L(
+        'remove',
+        '  page_remove_rmap(subpage, vma, false); folio_put(folio)',
+        'page_remove_rmap',
+        'put_page',
+      ),
+      L('unlock', '  page_vma_mapped_walk_done(&pvmw)  /* drops the PTE lock */', ...PTE_UNLOCK),
+      L('return', '  return ret  /* true: carry on with the walk */', 'try_to_migrate_one'),
+    ],
+  },
+  {
+    fn: 'page_referenced_one',
+    file: 'mm/rmap.c',
+    since: '4.9',
+    lines: [
+      L('', 'page_referenced_one(page, vma, address, arg):'),
+      L(
+        'check',
+        '  pte = page_check_address(page, mm, address, &ptl)  /* takes the PTE lock */',
+        'page_check_address',
+        ...PTE_LOCK,
+      ),
+      L('nopte', '  if (!pte) return SWAP_AGAIN'),
+      L('mlock', '  if (vma->vm_flags & VM_LOCKED) { pra->vm_flags |= VM_LOCKED; return SWAP_FAIL }'),
+      L('young', '  if (ptep_clear_flush_young_notify(vma, address, pte)) referenced++  /* age the PTE */'),
+      L('unlock', '  pte_unmap_unlock(pte, ptl)', ...PTE_UNLOCK),
+      L('count', '  if (referenced) { pra->referenced++; pra->vm_flags |= vma->vm_flags }'),
+      L(
+        'return',
+        '  pra->mapcount--; return pra->mapcount ? SWAP_AGAIN : SWAP_SUCCESS',
+        'page_referenced_one',
+      ),
+    ],
+  },
+  {
+    fn: 'page_mkclean_one',
+    file: 'mm/rmap.c',
+    since: '4.9',
+    lines: [
+      L('', 'page_mkclean_one(page, vma, address, arg):'),
+      L(
+        'check',
+        '  pte = page_check_address(page, mm, address, &ptl)  /* takes the PTE lock */',
+        'page_check_address',
+        ...PTE_LOCK,
+      ),
+      L(
+        'clean',
+        '  if (pte_dirty(*pte) || pte_write(*pte)) { entry = pte_wrprotect(pte_mkclean(flush)); ret = 1 }',
+      ),
+      L('unlock', '  pte_unmap_unlock(pte, ptl)', ...PTE_UNLOCK),
+      L('return', '  if (ret) (*cleaned)++; return SWAP_AGAIN', 'page_mkclean_one'),
+    ],
+  },
+  {
+    fn: 'remove_migration_pte',
+    file: 'mm/migrate.c',
+    since: '4.9',
+    lines: [
+      L('', 'remove_migration_pte(new, vma, addr, old):'),
+      L(
+        'check',
+        '  pte = the PTE at addr, under its lock; if (!is_migration_entry(pte) || entry page != old) skip',
+        'is_migration_entry',
+        ...PTE_LOCK,
+      ),
+      L(
+        'install',
+        '  set_pte_at(mm, addr, ptep, mk_pte(new, vma->vm_page_prot)); page_add_anon_rmap(new, ...)',
+      ),
+      L('unlock', '  pte_unmap_unlock(ptep, ptl)', ...PTE_UNLOCK),
+      L('return', '  return SWAP_AGAIN', 'remove_migration_pte'),
+    ],
+  },
+  {
+    fn: 'page_mapped_in_vma',
+    file: 'mm/rmap.c',
+    since: '4.9',
+    lines: [
+      L('', 'page_mapped_in_vma(page, vma):  /* the lab’s `walk`: does this VMA map the page? */'),
+      L('address', '  address = vma_address(page, vma)'),
+      L(
+        'check',
+        '  pte = page_check_address(page, vma->vm_mm, address, &ptl, 1)',
+        'page_check_address',
+        ...PTE_LOCK,
+      ),
+      L('unlock', '  if (pte) pte_unmap_unlock(pte, ptl)', ...PTE_UNLOCK),
+      L('return', '  return pte != NULL', 'page_mapped_in_vma'),
+    ],
+  },
+];
+
+/** The listing of `fn` that describes `release`, or null when the lab has none. */
+export function listingFor(fn: string, release: string): Listing | null {
+  let r: readonly number[];
+  try {
+    r = parseRelease(release);
+  } catch {
+    return null;
+  }
+  let best: Listing | null = null;
+  for (const l of LISTINGS) {
+    if (l.fn !== fn) continue;
+    if (compareReleases(r, parseRelease(l.since)) < 0) continue;
+    if (l.until && compareReleases(r, parseRelease(l.until)) >= 0) continue;
+    if (!best || compareReleases(parseRelease(l.since), parseRelease(best.since)) > 0) best = l;
+  }
+  // No listing for this release yet: the oldest one, which the panel labels with its own release.
+  return best ?? LISTINGS.find((l) => l.fn === fn) ?? null;
+}
+
+/** The statement-level caller of a statement's walks, when the kernel has one above the client. */
+export const STATEMENT_CALLER: Readonly<Record<string, string>> = {
+  reclaim: 'shrink_page_list',
+  migrate: 'migrate_pages',
 };
 
-const WALKERS = ['rmap_walk_anon', 'rmap_walk_file', 'rmap_walk_ksm'] as const;
-const FOREACH = new Set(['anon_vma_interval_tree_foreach', 'vma_interval_tree_foreach']);
-/** The rmap_one callbacks of the walk clients (struct rmap_walk_control.rmap_one). */
-export const RMAP_ONE = new Set([
-  'try_to_unmap_one',
-  'page_referenced_one',
-  'page_mkclean_one',
-  'remove_migration_pte',
-  'try_to_munlock_one',
-]);
-
-/** The walker a statement's events run through (the first `rmap_walk_*` event), or null for no walk. */
-export function walkerOf(events: readonly TraceEvent[]): string | null {
-  for (const e of events) if ((WALKERS as readonly string[]).includes(e.fn)) return e.fn;
-  return null;
-}
-
-/** The listings to show for a statement: the client (try_to_unmap) when it ran, then the walker, then try_to_unmap_one. */
-export function listingsFor(events: readonly TraceEvent[]): string[] {
-  const names: string[] = [];
-  const fns = new Set(events.map((e) => e.fn));
-  if (fns.has('try_to_unmap')) names.push('try_to_unmap');
-  const walker = walkerOf(events);
-  if (walker) names.push(walker);
-  if (fns.has('try_to_unmap_one')) names.push('try_to_unmap_one');
-  return names;
-}
+/** The caller's line that runs a pass of `client`. */
+const CALLER_LINE: Readonly<Record<string, string>> = {
+  page_referenced: 'referenced',
+  try_to_unmap: 'unmap',
+  try_to_migrate: 'unmap',
+  remove_migration_ptes: 'remove',
+};
 
 export interface CodeRef {
   listing: string;
   line: string;
 }
 
-/**
- * The code line that event `i` of a statement comes from. `inOne` tells whether the event happens
- * inside try_to_unmap_one() (between its page_check_address() and its result), where the pte lock
- * and page_remove_rmap() events belong.
- */
-export function codeLineFor(events: readonly TraceEvent[], i: number): CodeRef | null {
-  const e = events[i];
-  if (!e) return null;
-  const walker = walkerOf(events) ?? 'rmap_walk_anon';
-  if ((WALKERS as readonly string[]).includes(e.fn)) {
-    return { listing: e.fn, line: e.refs?.result !== undefined ? 'return' : 'lock' };
-  }
-  if (FOREACH.has(e.fn)) return { listing: walker, line: 'address' };
-  if (e.fn === 'invalid_vma') return { listing: walker, line: 'invalid' };
-  if (e.fn === 'done') return { listing: walker, line: 'done' };
-  if (e.fn === 'try_to_unmap') {
-    return { listing: 'try_to_unmap', line: e.refs?.result !== undefined ? 'result' : 'walk' };
-  }
-  if (e.fn === 'page_check_address') {
-    // The probe is the first thing an rmap_one does: it belongs to try_to_unmap_one() when that is the client.
-    return events.some((x) => x.fn === 'try_to_unmap_one')
-      ? { listing: 'try_to_unmap_one', line: e.refs?.result === 'none' ? 'nopte' : 'check' }
-      : { listing: walker, line: 'rmap_one' };
-  }
-  if (e.fn === 'try_to_unmap_one') return { listing: 'try_to_unmap_one', line: unmapOneLine(e.refs?.result) };
-  if (RMAP_ONE.has(e.fn)) return { listing: walker, line: 'rmap_one' };
-  if (insideTryToUnmapOne(events, i)) {
-    if (e.fn === 'mlock_vma_page') return { listing: 'try_to_unmap_one', line: 'mlock' };
-    if (e.fn === 'page_remove_rmap' || e.fn === 'put_page')
-      return { listing: 'try_to_unmap_one', line: 'remove' };
-    if (e.fn === 'set_page_dirty') return { listing: 'try_to_unmap_one', line: 'clear' };
-    if (e.fn === 'spin_lock') return { listing: 'try_to_unmap_one', line: 'check' };
-    if (e.fn === 'spin_unlock') return { listing: 'try_to_unmap_one', line: 'unlock' };
-  }
-  if (e.kind === 'lock') {
-    if (e.fn.startsWith('down_')) return { listing: walker, line: 'lock' };
-    if (e.fn.startsWith('up_')) return { listing: walker, line: 'unlock' };
-  }
-  return null;
-}
-
-/**
- * The code line to show at event `i`: its own line, or — for an event no listed line produces (the
- * caller's page lock, say) — the line of the nearest earlier event that has one.
- */
-export function lastCodeLine(events: readonly TraceEvent[], i: number): CodeRef | null {
-  for (let j = Math.min(i, events.length - 1); j >= 0; j--) {
-    const at = codeLineFor(events, j);
-    if (at) return at;
-  }
-  return null;
+function lineEmitting(fn: string, listing: string, release: string, prefer?: string): CodeRef | null {
+  const l = listingFor(listing, release);
+  if (!l) return null;
+  const all = l.lines.filter((x) => x.emits?.includes(fn));
+  const line = all.find((x) => x.id === prefer) ?? all[0];
+  return line ? { listing, line: line.id } : null;
 }
 
 /** The try_to_unmap_one() line that decided its result. */
-function unmapOneLine(result: string | undefined): string {
-  if (result === 'SWAP_MLOCK') return 'mlock';
-  if (result === 'SWAP_FAIL') return 'young';
+function rmapOneLine(fn: string, result: string | undefined): string {
+  if (fn === 'try_to_unmap_one' && result === 'SWAP_MLOCK') return 'mlock';
+  if (fn === 'try_to_unmap_one' && result === 'SWAP_FAIL') return 'young';
   return 'return';
 }
 
 /**
- * Whether event i lies inside a try_to_unmap_one() call: the walk emits page_check_address() first
- * and the rmap_one result last, so i is inside when the nearest earlier probe has no result after it
- * before i.
+ * The call stack of event `i`, outermost first: each frame a listing and the line running in it.
+ * The last frame is the function the event comes from; empty when no listing produces it.
  */
-function insideTryToUnmapOne(events: readonly TraceEvent[], i: number): boolean {
-  if (!events.some((e) => e.fn === 'try_to_unmap_one')) return false;
-  for (let j = i - 1; j >= 0; j--) {
-    const f = events[j].fn;
-    if (f === 'page_check_address') return events[j].refs?.result !== 'none';
-    if (RMAP_ONE.has(f) || FOREACH.has(f)) return false;
+export function codeStack(
+  events: readonly TraceEvent[],
+  i: number,
+  passes: readonly Pass[],
+  op: string,
+  release: string,
+): CodeRef[] {
+  const e = events[i];
+  if (!e) return [];
+  const caller = STATEMENT_CALLER[op];
+  const pass = passAt(passes, i);
+  if (!pass) {
+    const own = caller ? lineEmitting(e.fn, caller, release) : null;
+    return own ? [own] : [];
   }
-  return false;
+  const stack: CodeRef[] = [];
+  if (caller && pass.client && CALLER_LINE[pass.client])
+    stack.push({ listing: caller, line: CALLER_LINE[pass.client] });
+  if (pass.client) stack.push({ listing: pass.client, line: 'walk' });
+  const walker = pass.walker;
+  const result = e.refs?.result;
+  if (WALKERS.has(e.fn))
+    return [...stack, { listing: walker, line: result === undefined ? 'begin' : 'return' }];
+  if (e.kind === 'lock' && /^(down|up)_/.test(e.fn)) {
+    const own = lineEmitting(e.fn, walker, release);
+    return own ? [...stack, own] : [];
+  }
+  if (FOREACH.has(e.fn) || e.fn === 'invalid_vma' || e.fn === 'done') {
+    const own = lineEmitting(e.fn, walker, release);
+    return own ? [...stack, own] : [];
+  }
+  // Inside an rmap_one (a walk has one rwc, so one rmap_one): the walker is at its rmap_one call.
+  const one = isRmapOne(e.fn) ? e.fn : pass.rmapOne;
+  if (!one) return [];
+  const inner = isRmapOne(e.fn)
+    ? { listing: one, line: rmapOneLine(one, result) }
+    : lineEmitting(e.fn, one, release, PROBES.has(e.fn) ? 'check' : undefined);
+  return inner ? [...stack, { listing: walker, line: 'rmap_one' }, inner] : [];
+}
+
+/**
+ * The stack to show at event `i`: its own, or — for an event no listing produces (the lab's own page
+ * lock, say) — the stack of the nearest earlier event that has one.
+ */
+export function lastCodeStack(
+  events: readonly TraceEvent[],
+  i: number,
+  passes: readonly Pass[],
+  op: string,
+  release: string,
+): { stack: CodeRef[]; own: boolean } {
+  for (let j = Math.min(i, events.length - 1); j >= 0; j--) {
+    const stack = codeStack(events, j, passes, op, release);
+    if (stack.length) return { stack, own: j === i };
+  }
+  return { stack: [], own: false };
+}
+
+/** The listings to show for a statement: its caller, then each pass's client, walker and rmap_one(s), once each. */
+export function listingsFor(events: readonly TraceEvent[], passes: readonly Pass[], op: string): string[] {
+  const names: string[] = [];
+  const add = (n: string | null | undefined) => {
+    if (n && !names.includes(n)) names.push(n);
+  };
+  add(STATEMENT_CALLER[op]);
+  for (const p of passes) {
+    add(p.client);
+    add(p.walker);
+    for (let i = p.from; i <= p.to; i++) if (isRmapOne(events[i].fn)) add(events[i].fn);
+    add(p.rmapOne);
+  }
+  return names;
 }

@@ -73,3 +73,46 @@ export function replayLocks(events: readonly TraceEvent[], upto: number): LockSt
   }
   return { held, incidents };
 }
+
+/** One hold of a lock by a task across a statement's events, for the lock timeline. */
+export interface LockSpan {
+  task: string;
+  lock: string;
+  mode: HeldMode;
+  /** Index of the event that took it. */
+  from: number;
+  /** Index of the event that released it; the last event's index when still held at the end. */
+  to: number;
+  /** Still held after the statement. */
+  open: boolean;
+}
+
+/** Every hold of every lock in a statement, in the order they were taken (a Gantt chart's bars). */
+export function lockSpans(events: readonly TraceEvent[]): LockSpan[] {
+  const spans: LockSpan[] = [];
+  const open = new Map<string, LockSpan[]>();
+  events.forEach((e, i) => {
+    if (e.kind !== 'lock' || e.refs?.lock === undefined) return;
+    const key = `${e.task}\u0000${e.refs.lock}`;
+    const action = lockAction(e);
+    if (action === 'acquire') {
+      const s: LockSpan = {
+        task: e.task,
+        lock: e.refs.lock,
+        mode: lockMode(e),
+        from: i,
+        to: events.length - 1,
+        open: true,
+      };
+      spans.push(s);
+      (open.get(key) ?? open.set(key, []).get(key)!).push(s);
+    } else if (action === 'release') {
+      const s = open.get(key)?.pop();
+      if (s) {
+        s.to = i;
+        s.open = false;
+      }
+    }
+  });
+  return spans;
+}

@@ -41,3 +41,46 @@ export function zoomAt(t: ViewTransform, factor: number, px: number, py: number)
   const f = k / t.k;
   return { x: px - (px - t.x) * f, y: py - (py - t.y) * f, k };
 }
+
+/** Margin around the layout in the default view, in screen pixels. */
+const START_MARGIN = 16;
+
+/**
+ * The first view of a scenario: 1:1, where every text is at its CSS size (≥ 11 px), centred when
+ * the layout fits and otherwise from its left edge and the top of its first column (`startY`: the
+ * processes, where a reader starts), to be panned; "fit" shows it all.
+ */
+export function readableTransform(
+  width: number,
+  height: number,
+  viewW: number,
+  viewH: number,
+  startY = 0,
+): ViewTransform {
+  const x = width + 2 * START_MARGIN <= viewW ? (viewW - width) / 2 : START_MARGIN;
+  const y = height + 2 * START_MARGIN <= viewH ? (viewH - height) / 2 : START_MARGIN - startY;
+  return { x, y, k: 1 };
+}
+
+/** The transform moved as little as possible to bring a `w` × `h` box at (bx, by) into the view. */
+export function revealTransform(
+  t: ViewTransform,
+  bx: number,
+  by: number,
+  w: number,
+  h: number,
+  viewW: number,
+  viewH: number,
+): ViewTransform {
+  const left = t.x + bx * t.k;
+  const top = t.y + by * t.k;
+  const right = left + w * t.k;
+  const bottom = top + h * t.k;
+  let dx = 0;
+  let dy = 0;
+  if (left < START_MARGIN) dx = START_MARGIN - left;
+  else if (right > viewW - START_MARGIN) dx = Math.max(START_MARGIN - left, viewW - START_MARGIN - right);
+  if (top < START_MARGIN) dy = START_MARGIN - top;
+  else if (bottom > viewH - START_MARGIN) dy = Math.max(START_MARGIN - top, viewH - START_MARGIN - bottom);
+  return { x: t.x + dx, y: t.y + dy, k: t.k };
+}

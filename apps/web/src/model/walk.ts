@@ -1,19 +1,87 @@
 /**
- * The walk view's model: a pure reducer from a statement's trace events, up to a cursor, to what the
- * graph highlights. Play, step and scrub only move the cursor; nothing here depends on time.
+ * The walk view's model: a statement's trace events cut into passes (one rmap walk each:
+ * page_referenced, then try_to_unmap, for a reclaim), and a pure reducer from the events up to a
+ * cursor to what the graph highlights. Play, step and scrub only move the cursor; nothing here
+ * depends on time.
  */
 import type { TraceEvent } from '@rmaplab/mm';
-import { RMAP_ONE } from './kernel-code';
 
-/** Walk statements: the ones whose events the walk view animates. */
-export const WALK_OPS: ReadonlySet<string> = new Set([
-  'walk',
-  'unmap',
-  'reclaim',
-  'migrate',
-  'referenced',
-  'mkclean',
+/** The rmap walkers: a pass starts with one's first event and ends with its result. */
+export const WALKERS: ReadonlySet<string> = new Set(['rmap_walk_anon', 'rmap_walk_file', 'rmap_walk_ksm']);
+/** The walkers' per-VMA iteration (one event per VMA reached). */
+export const FOREACH: ReadonlySet<string> = new Set([
+  'anon_vma_interval_tree_foreach',
+  'vma_interval_tree_foreach',
 ]);
+/** The PTE probes an rmap_one makes first. */
+export const PROBES: ReadonlySet<string> = new Set(['page_check_address', 'is_migration_entry']);
+
+/**
+ * The rmap_one callbacks (struct rmap_walk_control.rmap_one) the model's walk clients use, and the
+ * client function that sets each one up. page_mapped_in_vma is the lab's own `walk` statement
+ * (the report walk of mm/rmap.c's page_mapped_in_vma probe), which has no client above the walk.
+ */
+export const RMAP_ONE: Readonly<Record<string, string | null>> = {
+  try_to_unmap_one: 'try_to_unmap',
+  page_referenced_one: 'page_referenced',
+  page_mkclean_one: 'page_mkclean',
+  remove_migration_pte: 'remove_migration_ptes',
+  try_to_migrate_one: 'try_to_migrate',
+  try_to_munlock_one: 'try_to_munlock',
+  page_mapped_in_vma: null,
+};
+
+export function isRmapOne(fn: string): boolean {
+  return fn in RMAP_ONE;
+}
+
+export interface Pass {
+  /** 1-based, in the statement. */
+  index: number;
+  /** First and last event (inclusive): the walker's lock, its first event ... its result. */
+  from: number;
+  to: number;
+  walker: string;
+  /** rwc->rmap_one, when the pass reached a VMA. */
+  rmapOne: string | null;
+  /** The function that ran the walk (try_to_unmap, page_referenced, ...), when known. */
+  client: string | null;
+}
+
+/** Statements whose try_to_unmap_one pass is try_to_munlock's (4.9 munlocks through try_to_unmap_one with TTU_MUNLOCK). */
+const MUNLOCK_OPS = new Set(['munlock', 'mlock', 'munmap', 'exit']);
+
+/** The passes of a statement's events, in order. */
+export function passesOf(events: readonly TraceEvent[], op = ''): Pass[] {
+  const passes: Pass[] = [];
+  let open: Pass | null = null;
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i];
+    if (e.kind !== 'walk') continue;
+    if (WALKERS.has(e.fn) && e.refs?.result === undefined && !open) {
+      // The walker's lock is taken just before its first event (rmap_walk_anon_lock, i_mmap_lock_read).
+      let from = i;
+      while (from > 0 && events[from - 1].kind === 'lock' && /^down_/.test(events[from - 1].fn)) from--;
+      open = { index: passes.length + 1, from, to: i, walker: e.fn, rmapOne: null, client: null };
+      passes.push(open);
+    } else if (open && isRmapOne(e.fn) && !open.rmapOne) {
+      open.rmapOne = e.fn;
+      const client = RMAP_ONE[e.fn];
+      open.client = client === 'try_to_unmap' && MUNLOCK_OPS.has(op) ? 'try_to_munlock' : client;
+    } else if (open && WALKERS.has(e.fn) && e.refs?.result !== undefined) {
+      open.to = i;
+      open = null;
+    }
+  }
+  if (open) open.to = events.length - 1;
+  return passes;
+}
+
+/** The pass event `i` belongs to, or null between passes. */
+export function passAt(passes: readonly Pass[], i: number): Pass | null {
+  for (const p of passes) if (i >= p.from && i <= p.to) return p;
+  return null;
+}
 
 export interface VisitedVma {
   /** The `vma:<id>` graph node. */
@@ -22,9 +90,9 @@ export interface VisitedVma {
   avc?: string;
   /** The address vma_address() computed for the page in this VMA. */
   addr?: number;
-  /** 1-based visit order. */
+  /** 1-based visit order within its pass. */
   order: number;
-  /** page_check_address(): 'found' | 'none', once probed. */
+  /** The PTE probe: 'found' | 'none', once probed. */
   pte?: string;
   /** The rmap_one result (SWAP_AGAIN, SWAP_FAIL, ...), once returned. */
   result?: string;
@@ -33,18 +101,20 @@ export interface VisitedVma {
 }
 
 export interface WalkState {
-  /** The `anon_vma:<id>`, `file:<name>` or `stable_node:<id>` the walk started from. */
+  /** The pass shown: the one at the cursor, or the last one before it. */
+  pass: Pass | null;
+  /** The `anon_vma:<id>`, `file:<name>` the pass started from. */
   root: string | null;
   /** The page being walked. */
   page: string | null;
   visited: VisitedVma[];
-  /** The object the event at the cursor is about (VMA, AVC), for the strongest highlight. */
+  /** The objects the event at the cursor is about (VMA, AVC), for the strongest highlight. */
   current: string[];
-  /** The final result of the walk or its client, once reached. */
+  /** The pass's result, once reached. */
   result: string | null;
 }
 
-/** Graph node ids of the objects an event refers to (same numeric ids as buildGraph's nodes). */
+/** Graph node ids of the objects an event refers to (same numeric ids as buildStateGraph's nodes). */
 export function nodesOf(e: TraceEvent): string[] {
   const r = e.refs;
   if (!r) return [];
@@ -58,24 +128,31 @@ export function nodesOf(e: TraceEvent): string[] {
   return ids;
 }
 
-const STARTS = new Set(['rmap_walk_anon', 'rmap_walk_file', 'rmap_walk_ksm']);
-const VISITS = new Set(['anon_vma_interval_tree_foreach', 'vma_interval_tree_foreach']);
-
-/** The walk as seen after events `0 .. cursor` (inclusive). */
-export function walkStateAt(events: readonly TraceEvent[], cursor: number): WalkState {
-  const st: WalkState = { root: null, page: null, visited: [], current: [], result: null };
+/** The walk as seen after events `0 .. cursor` (inclusive), within the pass at (or last before) the cursor. */
+export function walkStateAt(
+  events: readonly TraceEvent[],
+  cursor: number,
+  passes = passesOf(events),
+): WalkState {
+  const st: WalkState = { pass: null, root: null, page: null, visited: [], current: [], result: null };
   const last = Math.min(cursor, events.length - 1);
+  if (last < 0) return st;
+  let pass: Pass | null = null;
+  for (const p of passes) if (p.from <= last) pass = p;
+  st.current = nodesOf(events[last]);
+  if (!pass) return st;
+  st.pass = pass;
   let open: VisitedVma | undefined;
-  for (let i = 0; i <= last; i++) {
+  for (let i = pass.from; i <= Math.min(last, pass.to); i++) {
     const e = events[i];
     const r = e.refs ?? {};
-    if (STARTS.has(e.fn) && r.result === undefined) {
-      if (st.root === null) {
+    if (WALKERS.has(e.fn)) {
+      if (r.result === undefined) {
         st.root =
           r.anonVma !== undefined ? `anon_vma:${r.anonVma}` : r.file !== undefined ? `file:${r.file}` : null;
         st.page = r.pfn !== undefined ? `page:${r.pfn}` : null;
-      }
-    } else if (VISITS.has(e.fn) && r.vma !== undefined) {
+      } else st.result = r.result;
+    } else if (FOREACH.has(e.fn) && r.vma !== undefined) {
       open = {
         node: `vma:${r.vma}`,
         order: st.visited.length + 1,
@@ -85,15 +162,11 @@ export function walkStateAt(events: readonly TraceEvent[], cursor: number): Walk
       st.visited.push(open);
     } else if (e.fn === 'invalid_vma' && open) {
       open.skipped = true;
-    } else if (e.fn === 'page_check_address' && open && r.result !== undefined) {
+    } else if (PROBES.has(e.fn) && open && r.result !== undefined) {
       open.pte = r.result;
-    } else if (RMAP_ONE.has(e.fn) && open && r.result !== undefined) {
+    } else if (isRmapOne(e.fn) && open && r.result !== undefined) {
       open.result = r.result;
-    } else if (r.result !== undefined && !RMAP_ONE.has(e.fn) && e.fn !== 'page_check_address') {
-      // The walker's and then its client's final result (try_to_unmap turns SWAP_AGAIN into SWAP_SUCCESS).
-      st.result = r.result;
     }
-    if (i === last) st.current = nodesOf(e);
   }
   return st;
 }
