@@ -200,6 +200,8 @@ export class KsmState {
    * to it before ksmd gave its own mm one (the invariant checker's allowance, checkKsmWalkReach).
    */
   settled = true;
+  /** Not kernel state: how many times ksmd was run to a fixed point (the scenario's `ksm` statements). */
+  fixedPointRuns = 0;
   /** The registered mms in scan order. */
   *mmSlots(): IterableIterator<KsmMmSlot> {
     for (let s = this.first; s; s = s.next) yield s;
@@ -1041,6 +1043,7 @@ function anyMergeable(sys: MmSystem): boolean {
  */
 export function ksmRunToFixedPoint(sys: MmSystem): number {
   const k = ksmState(sys);
+  k.fixedPointRuns++;
   if (!anyMergeable(sys)) {
     const scans = k.first && k.rmapItems > 0 ? 1 : 0;
     if (scans) ksmScanOnce(sys);

@@ -32,7 +32,7 @@ import type { Mm, VmArea } from './types.js';
 export type MadviseAdvice = 'dontneed' | 'pageout' | 'cold' | FlagAdvice;
 
 /** The advices that change vm_flags (and so split and merge VMAs). */
-type FlagAdvice = 'mergeable' | 'unmergeable' | 'hugepage' | 'nohugepage';
+export type FlagAdvice = 'mergeable' | 'unmergeable' | 'hugepage' | 'nohugepage';
 
 /** madvise_need_mmap_write() — mm/madvise.c: the advices that change vm_flags. */
 function isFlagAdvice(advice: MadviseAdvice): advice is FlagAdvice {

@@ -16,6 +16,7 @@ import {
   PTE_SWAP,
   readPte,
 } from '@rmaplab/mm';
+import { observedKsm, observedVmas } from './observation-v2.js';
 import type { ProcState } from './state.js';
 
 /**
@@ -186,14 +187,17 @@ export function observedFlags(sys: MmSystem, pfn: number): ObservedFlag[] {
   return out;
 }
 
-/** Build the observation of `step` from the page tables of every live process. */
+/**
+ * Build the observation of `step` from the page tables of every live process, with (contract v2)
+ * their VMAs and, once the scenario has run `ksm`, KSM's counters.
+ */
 export function observe(sys: MmSystem, procs: Iterable<ProcState>, step: number): Observation {
+  const live = [...procs].filter((p) => p.alive); // read twice: for the pages and for the VMAs
   const byPfn = new Map<number, ObservedPage>();
   const absent: string[] = [];
   const swapped: string[] = [];
   const mem = sys.mem;
-  for (const p of procs) {
-    if (!p.alive) continue;
+  for (const p of live) {
     for (const r of p.regions.values()) {
       for (let page = 0; page < r.pages; page++) {
         const where = `${p.name}:${r.name}:${page}`;
@@ -225,6 +229,9 @@ export function observe(sys: MmSystem, procs: Iterable<ProcState>, step: number)
   }
   const obs: Observation = { step, pages: [...byPfn.values()], absent };
   if (swapped.length) obs.swapped = swapped;
+  obs.vmas = observedVmas(live);
+  const ksm = observedKsm(sys);
+  if (ksm) obs.ksm = ksm;
   return obs;
 }
 

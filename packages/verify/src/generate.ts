@@ -1,7 +1,7 @@
 /**
  * Random kernel-executable scenarios for the cross-check: several processes, fork, writes with
  * shared values (so KSM has something to merge), munmap and mprotect of ranges, mremap, mlock,
- * madvise and ksm. The generator keeps its own account of what each process maps, independent of
+ * madvise (hugepage and nohugepage included) and ksm. The generator keeps its own account of what each process maps, independent of
  * the model, and only emits statements the real kernel accepts and no process dies of: a page is
  * accessed only when it is mapped with enough protection and inside its file or shmem object, and
  * calls that fail on a hole (mprotect, mremap, mlock, madvise: ENOMEM/EFAULT) are only made on
@@ -250,10 +250,20 @@ const madvise: Maker = (w) => {
   const choices = regionsOf(w, (r) => w.noHoles(r));
   if (!choices.length) return false;
   const [p, r] = w.pick(choices);
-  // dontneed, pageout and cold refuse VM_LOCKED regions (EINVAL).
+  // dontneed, pageout and cold refuse VM_LOCKED regions (EINVAL). hugepage and nohugepage only
+  // change the VMAs' flags (the region's VMAs split and merge with them, as the `vmas` show).
   const advice = r.locked
-    ? w.pick(['mergeable', 'unmergeable'])
-    : w.pick(['mergeable', 'mergeable', 'unmergeable', 'dontneed', 'pageout', 'cold']);
+    ? w.pick(['mergeable', 'unmergeable', 'hugepage', 'nohugepage'])
+    : w.pick([
+        'mergeable',
+        'mergeable',
+        'unmergeable',
+        'dontneed',
+        'pageout',
+        'cold',
+        'hugepage',
+        'nohugepage',
+      ]);
   if (advice === 'mergeable' && !w.opts.ksm) return false;
   if (advice === 'pageout' || advice === 'cold') w.newAdvice = true;
   w.emit(`${p.name}: madvise ${r.name} ${advice}`);

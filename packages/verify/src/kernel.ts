@@ -18,6 +18,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ComparedObservation } from './compare.js';
 
 /** Why the kernel cannot be compared with, in a form a test can skip on and a person can act on. */
 export class KernelUnavailable extends Error {
@@ -145,6 +146,10 @@ export interface KernelObservation {
   pages: { mapcount: number; flags: string[]; mappings: string[]; pfn?: number; kpf?: string }[];
   absent: string[];
   swapped?: string[];
+  /** Contract v2: each live worker's VMAs in its regions, from /proc/PID/smaps. */
+  vmas?: ComparedObservation['vmas'];
+  /** Contract v2: /sys/kernel/mm/ksm's counters (above the run's baseline), once `ksm` has run. */
+  ksm?: ComparedObservation['ksm'];
 }
 
 export interface HelperOptions {

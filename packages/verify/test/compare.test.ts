@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type ComparedObservation, compareObservations, formatDifference } from '../src/index.js';
+import {
+  type ComparedObservation,
+  type ComparedVma,
+  compareObservations,
+  formatDifference,
+} from '../src/index.js';
 
 const anon = ['anon', 'swapbacked'];
 
@@ -69,6 +74,65 @@ describe('compareObservations', () => {
     ]);
   });
 
+  it('compares the VMAs of each region: layout, protection and flags, flags as a set', () => {
+    const vma = (first: number, last: number, prot: string, ...flags: string[]) => ({
+      region: 'heap',
+      first,
+      last,
+      prot,
+      flags,
+    });
+    const k = { ...obs([]), vmas: { A: [vma(0, 3, 'rw', 'account', 'nohugepage')], B: [] } };
+    expect(
+      compareObservations(k, { ...obs([]), vmas: { B: [], A: [vma(0, 3, 'rw', 'nohugepage', 'account')] } }),
+    ).toEqual([]);
+    const split = {
+      ...obs([]),
+      vmas: { A: [vma(0, 1, 'r', 'nohugepage'), vma(2, 3, 'rw', 'account')], B: [] },
+    };
+    expect(compareObservations(k, split).map(formatDifference)).toEqual([
+      'A:heap VMAs differ: kernel has 0..3 rw account,nohugepage, model has 0..1 r nohugepage | 2..3 rw account',
+    ]);
+    const flags = { ...obs([]), vmas: { A: [vma(0, 3, 'r', 'locked', 'nohugepage')], B: [] } };
+    const [d] = compareObservations(k, flags);
+    expect(d.kind).toBe('vma');
+    expect(formatDifference(d)).toBe(
+      'A:heap:0..3 (VMA): prot differs: kernel rw, model r; VMA flags differ: account kernel only, locked model only',
+    );
+    const other = {
+      ...obs([]),
+      vmas: { A: [vma(0, 3, 'rw', 'account', 'nohugepage')], C: [vma(0, 0, 'rw')] },
+    };
+    expect(compareObservations(k, other).map(formatDifference)).toEqual([
+      'C:heap VMAs differ: kernel does not know the process, model has 0..0 rw no flags',
+    ]);
+    const gone = { ...obs([]), vmas: { A: [vma(0, 1, 'rw', 'account', 'nohugepage')], B: [] } };
+    expect(compareObservations(gone, { ...obs([]), vmas: { A: [], B: [] } }).map(formatDifference)).toEqual([
+      'A:heap VMAs differ: kernel has 0..1 rw account,nohugepage, model has no VMA there',
+    ]);
+  });
+
+  it('names each KSM counter that differs, and a `ksm` only one side reports', () => {
+    const ksm = {
+      pages_shared: 2,
+      pages_sharing: 293,
+      pages_unshared: 10,
+      stable_node_chains: 1,
+      stable_node_dups: 2,
+    };
+    const v2 = { ...obs([]), vmas: {} };
+    expect(compareObservations({ ...v2, ksm }, { ...v2, ksm: { ...ksm } })).toEqual([]);
+    const m = { ...v2, ksm: { ...ksm, pages_sharing: 298, stable_node_dups: 1 } };
+    expect(compareObservations({ ...v2, ksm }, m).map(formatDifference)).toEqual([
+      'ksm: pages_sharing kernel 293, model 298; stable_node_dups kernel 2, model 1',
+    ]);
+    expect(compareObservations(v2, { ...v2, ksm }).map(formatDifference)).toEqual([
+      'ksm: pages_shared kernel absent, model 2; pages_sharing kernel absent, model 293; pages_unshared kernel absent, model 10; stable_node_chains kernel absent, model 1; stable_node_dups kernel absent, model 2',
+    ]);
+    // A contract v1 side (no vmas) has no counters to compare with.
+    expect(compareObservations(obs([]), { ...v2, ksm })).toEqual([]);
+  });
+
   // Random observations: a page per group of a random partition of the mappings.
   const observation = fc
     .array(
@@ -108,8 +172,56 @@ describe('compareObservations', () => {
         expect(compareObservations(a, a)).toEqual([]);
         expect(compareObservations(a, b).length === 0).toBe(canon(a) === canon(b));
         // Every mapping that differs is named exactly once.
-        const named = compareObservations(a, b).flatMap((d) => d.where);
+        const named = compareObservations(a, b).flatMap((d) => ('where' in d ? d.where : []));
         expect(new Set(named).size).toBe(named.length);
+      }),
+    );
+  });
+
+  // Random VMA lists: regions r0..r2 of processes P and Q, each cut into VMAs at random pages.
+  const vmas = fc
+    .array(
+      fc.record({
+        proc: fc.constantFrom('P', 'Q'),
+        region: fc.constantFrom('r0', 'r1', 'r2'),
+        cuts: fc.subarray([1, 2, 3]),
+        prot: fc.constantFrom('r', 'rw'),
+        flags: fc.subarray(['locked', 'account', 'nohugepage']),
+      }),
+      { maxLength: 4 },
+    )
+    .map((list) => {
+      const out: Record<string, ComparedVma[]> = { P: [], Q: [] };
+      const seen = new Set<string>();
+      for (const { proc, region, cuts, prot, flags } of list) {
+        if (seen.has(`${proc}:${region}`)) continue;
+        seen.add(`${proc}:${region}`);
+        const edges = [0, ...cuts, 4];
+        for (let i = 0; i + 1 < edges.length; i++)
+          out[proc].push({ region, first: edges[i], last: edges[i + 1] - 1, prot, flags });
+      }
+      return { ...obs([]), vmas: out };
+    });
+
+  it('finds no VMA difference exactly when both sides cut every region alike, with the same prot and flags (property)', () => {
+    fc.assert(
+      fc.property(vmas, vmas, (a, b) => {
+        const canon = (o: typeof a) =>
+          JSON.stringify(
+            Object.entries(o.vmas)
+              .flatMap(([p, l]) =>
+                l.map((v) => `${p}:${v.region}:${v.first}..${v.last} ${v.prot} ${v.flags}`),
+              )
+              .sort(),
+          );
+        expect(compareObservations(a, a)).toEqual([]);
+        const diffs = compareObservations(a, b);
+        expect(diffs.length === 0).toBe(canon(a) === canon(b));
+        // A region is either a layout difference or compared VMA by VMA, never both.
+        const layouts = diffs.flatMap((d) => (d.kind === 'vma-layout' ? [`${d.process}:${d.region}`] : []));
+        expect(new Set(layouts).size).toBe(layouts.length);
+        for (const d of diffs)
+          if (d.kind === 'vma') expect(layouts).not.toContain(`${d.process}:${d.kernel.region}`);
       }),
     );
   });
