@@ -245,12 +245,16 @@ export function runRmapStatement(
 export function runKsm(sys: MmSystem): OpReport {
   const scans = ksmRunToFixedPoint(sys);
   const c = ksmCounters(sys);
+  // Chains of stable nodes came with max_page_sharing (4.13), and their counters with them.
+  const chains = sys.rules['ksm-max-page-sharing']
+    ? `, stable_node_chains ${c.stableNodeChains}, stable_node_dups ${c.stableNodeDups}`
+    : '';
   return {
     op: 'ksm',
     result: `${c.pagesShared} shared, ${c.pagesSharing} sharing`,
     visits: [],
     details: [
-      `ksmd: ${scans} full scan${scans === 1 ? '' : 's'} to a fixed point; pages_shared ${c.pagesShared}, pages_sharing ${c.pagesSharing}, pages_unshared ${c.pagesUnshared}, pages_volatile ${c.pagesVolatile}, full_scans ${c.fullScans}`,
+      `ksmd: ${scans} full scan${scans === 1 ? '' : 's'} to a fixed point; pages_shared ${c.pagesShared}, pages_sharing ${c.pagesSharing}, pages_unshared ${c.pagesUnshared}, pages_volatile ${c.pagesVolatile}, full_scans ${c.fullScans}${chains}`,
     ],
     raw: { op: 'ksm', counters: c, scans },
   };
