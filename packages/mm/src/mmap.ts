@@ -155,45 +155,71 @@ function isMergeableVma(vma: VmArea, flags: number, file: File | null): boolean 
   return vma.vmFlags === flags && vma.vmFile === file;
 }
 
-/** is_mergeable_anon_vma() — mm/mmap.c */
-function isMergeableAnonVma(a: VmArea['anonVma'], b: VmArea['anonVma'], vma: VmArea | null): boolean {
-  // list_is_singular(): a neighbour without any AVC does not qualify, so an anon_vma never merges into one.
-  if ((!a || !b) && (!vma || vma.anonVmaChain.length === 1)) return true;
-  return a === b;
-}
-
-/** can_vma_merge_before() — mm/mmap.c: the range could merge in front of `vma`. */
-function canVmaMergeBefore(
-  vma: VmArea,
-  flags: number,
-  anonVma: VmArea['anonVma'],
-  file: File | null,
-  pgoff: number,
+/**
+ * is_mergeable_anon_vma() — mm/mmap.c (mm/vma.c from 6.12): `a` is the anon_vma of the range to
+ * merge, that of `src`, the VMA it is part of (null for a new range, and for copy_vma's, whose
+ * old VMA goes), and `b` that of `vma`, the neighbour it would join (null when prev and next are
+ * checked against each other). Different anon_vmas never merge; when one side has none, the
+ * list_is_singular() test keeps a VMA forked from a parent out. Until 6.15 that test is on the
+ * neighbour, so an anon_vma never joins a neighbour without one (which has no AVC at all); from
+ * 6.16 (rule merge-anon-vma-directional) it is on whichever side has the anon_vma
+ * (vma_had_uncowed_parents), so a faulted, unforked range joins an unfaulted neighbour.
+ */
+function isMergeableAnonVma(
+  sys: MmSystem,
+  a: VmArea['anonVma'],
+  b: VmArea['anonVma'],
+  vma: VmArea | null,
+  src: VmArea | null,
 ): boolean {
-  return (
-    isMergeableVma(vma, flags, file) && isMergeableAnonVma(anonVma, vma.anonVma, vma) && vma.vmPgoff === pgoff
-  );
+  if (a && b) return a === b;
+  if (!a && !b) return true;
+  if (!vma) return true;
+  if (!sys.rules['merge-anon-vma-directional']) return vma.anonVmaChain.length === 1;
+  const owner = a ? src : vma;
+  return !owner || owner.anonVmaChain.length === 1;
 }
 
-/** can_vma_merge_after() — mm/mmap.c: the range could merge after `vma`. */
-function canVmaMergeAfter(
+/** can_vma_merge_before() — mm/mmap.c: the range (of `src`) could merge in front of `vma`. */
+function canVmaMergeBefore(
+  sys: MmSystem,
   vma: VmArea,
   flags: number,
   anonVma: VmArea['anonVma'],
   file: File | null,
   pgoff: number,
+  src: VmArea | null,
 ): boolean {
   return (
     isMergeableVma(vma, flags, file) &&
-    isMergeableAnonVma(anonVma, vma.anonVma, vma) &&
+    isMergeableAnonVma(sys, anonVma, vma.anonVma, vma, src) &&
+    vma.vmPgoff === pgoff
+  );
+}
+
+/** can_vma_merge_after() — mm/mmap.c: the range (of `src`) could merge after `vma`. */
+function canVmaMergeAfter(
+  sys: MmSystem,
+  vma: VmArea,
+  flags: number,
+  anonVma: VmArea['anonVma'],
+  file: File | null,
+  pgoff: number,
+  src: VmArea | null,
+): boolean {
+  return (
+    isMergeableVma(vma, flags, file) &&
+    isMergeableAnonVma(sys, anonVma, vma.anonVma, vma, src) &&
     vma.vmPgoff + vma.pages === pgoff
   );
 }
 
 /**
  * vma_merge() — mm/mmap.c (4.9). Merge [addr, end) with prev and/or next, which must be
- * compatible (flags, file, anon_vma, linear pgoff). Returns the surviving VMA or null. The kernel
- * numbers the shapes 1–8; the comments name them.
+ * compatible (flags, file, anon_vma, linear pgoff). `src` is the VMA the range comes from: the one
+ * a part of which changes (6.18's vmg->middle), or the one copy_vma() copies; null for a new
+ * range. Returns the surviving VMA or null. The kernel numbers the shapes 1–8; the comments name
+ * them.
  */
 export function vmaMerge(
   sys: MmSystem,
@@ -205,34 +231,55 @@ export function vmaMerge(
   anonVma: VmArea['anonVma'],
   file: File | null,
   pgoff: number,
+  src: VmArea | null = null,
 ): VmArea | null {
   if (flags & VM_SPECIAL) return null;
   const pglen = (end - addr) / PAGE_SIZE;
   let next = prev ? prev.vmNext : mm.mmap;
   const area = next;
   if (area && area.vmEnd === end) next = next!.vmNext; // cases 6, 7, 8
-  if (prev && prev.vmEnd === addr && canVmaMergeAfter(prev, flags, anonVma, file, pgoff)) {
+  if (prev && prev.vmEnd === addr && canVmaMergeAfter(sys, prev, flags, anonVma, file, pgoff, src)) {
     if (
       next &&
       end === next.vmStart &&
-      canVmaMergeBefore(next, flags, anonVma, file, pgoff + pglen) &&
-      isMergeableAnonVma(prev.anonVma, next.anonVma, null)
+      canVmaMergeBefore(sys, next, flags, anonVma, file, pgoff + pglen, src) &&
+      isMergeableAnonVma(sys, prev.anonVma, next.anonVma, null, null)
     ) {
       vmaAdjust(sys, prev, prev.vmStart, next.vmEnd, prev.vmPgoff, null); // cases 1, 6
     } else {
       vmaAdjust(sys, prev, prev.vmStart, end, prev.vmPgoff, null); // cases 2, 5, 7
     }
+    dupAnonVma(sys, prev, anonVma, src);
     if (sys.tracing) sys.trace('vma_merge', `merged into ${prev.name}`, { vma: prev.id, mm: mm.id });
     return prev;
   }
-  if (next && end === next.vmStart && canVmaMergeBefore(next, flags, anonVma, file, pgoff + pglen)) {
+  if (
+    next &&
+    end === next.vmStart &&
+    canVmaMergeBefore(sys, next, flags, anonVma, file, pgoff + pglen, src)
+  ) {
     if (prev && addr < prev.vmEnd)
       vmaAdjust(sys, prev, prev.vmStart, addr, prev.vmPgoff, null); // case 4
     else vmaAdjust(sys, area!, addr, next.vmEnd, next.vmPgoff - pglen, null, next); // cases 3, 8
+    dupAnonVma(sys, next, anonVma, src);
     if (sys.tracing) sys.trace('vma_merge', `merged into ${next.name}`, { vma: next.id, mm: mm.id });
     return next;
   }
   return null;
+}
+
+/**
+ * dup_anon_vma() — mm/vma.c: a survivor without an anon_vma that took in the range of another
+ * VMA's anon_vma joins it, so that the walk still reaches the pages. __vma_adjust() does it when
+ * the range was part of a neighbour; a range that copy_vma() (mremap) brings from elsewhere can
+ * merge into an unfaulted neighbour only from 6.16 (merge-anon-vma-directional), and needs it
+ * here. (6.18.2 forgot it there, leaving the pages to an anon_vma that the old VMA's unmapping
+ * frees; the stable fix of January 2026 adds it. The model follows the fix.)
+ */
+function dupAnonVma(sys: MmSystem, dst: VmArea, anonVma: VmArea['anonVma'], src: VmArea | null): void {
+  if (!anonVma || dst.anonVma || !src) return;
+  dst.anonVma = anonVma;
+  anonVmaClone(sys, dst, src);
 }
 
 /**

@@ -104,7 +104,7 @@ export function vmaModifyFlags(
   newFlags: number,
 ): VmArea {
   const pgoff = vma.vmPgoff + (start - vma.vmStart) / PAGE_SIZE;
-  const merged = vmaMerge(sys, vma.vmMm, prev, start, end, newFlags, vma.anonVma, vma.vmFile, pgoff);
+  const merged = vmaMerge(sys, vma.vmMm, prev, start, end, newFlags, vma.anonVma, vma.vmFile, pgoff, vma);
   if (merged) return merged;
   if (start !== vma.vmStart) splitVma(sys, vma, start, true);
   if (end !== vma.vmEnd) splitVma(sys, vma, end, false);

@@ -93,7 +93,7 @@ export function copyVma(sys: MmSystem, vma: VmArea, addr: number, len: number, p
   const vmaStart = vma.vmStart;
   if (!vma.vmFile && !vma.anonVma) pgoff = addr / PAGE_SIZE;
   const prev = findVmaPrev(mm, addr);
-  const merged = vmaMerge(sys, mm, prev, addr, addr + len, vma.vmFlags, vma.anonVma, vma.vmFile, pgoff);
+  const merged = vmaMerge(sys, mm, prev, addr, addr + len, vma.vmFlags, vma.anonVma, vma.vmFile, pgoff, vma);
   if (merged) {
     if (vmaStart >= merged.vmStart && vmaStart < merged.vmEnd) vma = merged;
     return { newVma: merged, vma, needRmapLocks: merged.vmPgoff <= vma.vmPgoff };

@@ -267,6 +267,16 @@ export const RULES = [
     area: 'ksm',
     evidence: 'bracketed',
   },
+  {
+    id: 'merge-anon-vma-directional',
+    since: '6.16',
+    commit: '879bca0a2c4f',
+    title: 'mm/vma: fix incorrectly disallowed anonymous VMA merges',
+    change:
+      'a range with an anon_vma merges with a neighbour without one only if that neighbour has a singular anon_vma_chain, which it never has, so a faulted part of a VMA never rejoins its unfaulted neighbours → the singular chain is asked of whichever side has the anon_vma (vma_had_uncowed_parents): an unforked faulted range joins them',
+    area: 'vma',
+    evidence: 'bracketed',
+  },
 ] as const satisfies readonly KernelRule[];
 
 export type RuleId = (typeof RULES)[number]['id'];

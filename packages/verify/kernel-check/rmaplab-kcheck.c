@@ -189,8 +189,9 @@ static int pending_sock = -1;
 
 /* The KSM settings the helper changes (all journalled before the first change, see below). */
 #define KSM_DIR "/sys/kernel/mm/ksm/"
-static const char *ksm_keys[] = {"run", "smart_scan", "advisor_mode", "pages_to_scan", "sleep_millisecs"}; /* run first */
-#define NKSMKEYS 5
+static const char *ksm_keys[] = {"run",           "smart_scan",      "advisor_mode",
+                                 "pages_to_scan", "sleep_millisecs", "max_page_sharing"}; /* run first */
+#define NKSMKEYS 6
 
 /* ------------------------------------------------------------------ */
 /* worker protocol */
@@ -732,6 +733,8 @@ static long ksm_base[NKSMCOUNTERS], ksm_base_items;
  * the run was gone, nothing of the run is left. When ksmd's list is empty there is nothing to
  * free, full_scans would stand still, and no rmap_item exists at all. Called with every process
  * of the run gone; safe in a signal handler (the files were journalled when KSM was first used). */
+static void ksm_forget_stale_nodes(void);
+
 static void ksm_drain(void) {
   long f0 = ksm_get("full_scans");
   sysfs_change(0, KSM_DIR "pages_to_scan", "10000");
@@ -745,6 +748,27 @@ static void ksm_drain(void) {
       break;
     }
   journal_ksm = 0;
+  ksm_forget_stale_nodes();
+}
+
+/* The stable node of a KSM page that is gone stays in the stable tree, a chain with no dups left
+ * in stable_node_chains and a dup in stable_node_dups, until a lookup walks over it (its rb-tree
+ * path: stable_node_dup(), ksm_get_folio()); a later run would see those counters drop under it
+ * as its own lookups pass. Setting max_page_sharing removes every stable node
+ * (remove_all_stable_nodes()), which the kernel allows only while no KSM page is shared: so once
+ * pages_shared is 0, it is set to another value and back (both journalled; EBUSY, for a node
+ * whose page is still mapped, leaves things as they were). Safe in a signal handler (the file was
+ * journalled when KSM was first used). */
+static void ksm_forget_stale_nodes(void) {
+  char path[] = KSM_DIR "max_page_sharing", v[32];
+  long m = ksm_get("max_page_sharing");
+  if (m < 2 || ksm_get("pages_shared") != 0 || (ksm_get("stable_node_chains") <= 0 && ksm_get("stable_node_dups") <= 0))
+    return;
+  journal_record(0, path);
+  snprintf(v, sizeof v, "%ld", m + 1);
+  if (write_small(path, v) < 0) say("warning: stale KSM stable nodes stay: max_page_sharing refused a change", NULL);
+  snprintf(v, sizeof v, "%ld", m);
+  if (write_small(path, v) < 0) say("warning: cannot write max_page_sharing back", NULL);
 }
 
 /* Put a journalled file back to its prior value now; the journal keeps it for the end of the run. */
@@ -763,7 +787,8 @@ static long ksm_counter(int i) {
 /* Before the run's first process: an exited mm that ksmd has not passed since (a run of a helper
  * without the drain, or a process outside any run) still holds rmap_items and stable nodes, which
  * the first pass of this run's `ksm` would drop, changing the counters under it: ksmd drops them
- * now. What stays belongs to live processes outside the run: the baseline. */
+ * now, and the stale stable nodes go too. What stays belongs to live processes outside the run:
+ * the baseline. */
 static void ksm_take_baseline(void) {
   if (ksm_rmap_items() > 0) {
     ksm_drain();
@@ -774,6 +799,7 @@ static void ksm_take_baseline(void) {
       journal_put_back(0, file);
     }
   }
+  ksm_forget_stale_nodes();
   ksm_base_items = ksm_rmap_items();
   for (int i = 0; i < NKSMCOUNTERS; i++) ksm_base[i] = ksm_counter(i);
   if (ksm_base_items > 0)
