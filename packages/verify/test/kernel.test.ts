@@ -10,7 +10,9 @@ import {
   formatReport,
   generateScenario,
   helperTmpBase,
+  type KernelObservation,
   readaheadPages,
+  runOnKernel,
   shrinkScenario,
   type VerifyReport,
   verifyScenario,
@@ -64,6 +66,41 @@ describe.skipIf(reason !== null)('verify on this kernel', () => {
       const own = await verifyScenario(text, { kernelOptions: 'scenario', check: true });
       expect(summary(own)).toMatch(/C:q:56\.\.63: kernel maps each alone/);
     }
+  });
+
+  it('the helper reads the VMAs from smaps and, once `ksm` ran, the KSM counters of the run alone', async () => {
+    const thp = '/sys/kernel/mm/transparent_hugepage/enabled';
+    const before = readFileSync(thp, 'utf8');
+    const run = await runOnKernel(
+      'spawn A\nA: mmap r 4 anon private\nA: mprotect r 1 2 r\nA: madvise r hugepage\nobserve\n' +
+        'A: madvise r mergeable\nspawn B\nB: mmap s 1 anon shared\nksm\nobserve\n',
+    );
+    expect(run.error).toBeUndefined();
+    const [split, merged] = run.observations;
+    const lines = (o: KernelObservation, p: string) =>
+      (o.vmas?.[p] ?? []).map((v) => `${v.region}:${v.first}..${v.last} ${v.prot} ${v.flags.join(',')}`);
+    expect(lines(split, 'A')).toEqual([
+      'r:0..0 rw account,hugepage',
+      'r:1..2 r hugepage',
+      'r:3..3 rw account,hugepage',
+    ]);
+    expect(split.ksm).toBeUndefined();
+    expect(lines(merged, 'A')).toEqual([
+      'r:0..0 rw mergeable,account,hugepage',
+      'r:1..2 r mergeable,hugepage',
+      'r:3..3 rw mergeable,account,hugepage',
+    ]);
+    expect(lines(merged, 'B')).toEqual(['s:0..0 rw nohugepage']);
+    // Nothing of the run merged: whatever else the machine holds in KSM is below the baseline.
+    expect(merged.ksm).toEqual({
+      pages_shared: 0,
+      pages_sharing: 0,
+      pages_unshared: 0,
+      stable_node_chains: 0,
+      stable_node_dups: 0,
+    });
+    // `madvise hugepage` made THP `never` for the run only.
+    expect(readFileSync(thp, 'utf8')).toBe(before);
   });
 
   // 300 scenarios of 30 statements; one in five uses KSM (each `ksm` costs a few full scans).
