@@ -114,7 +114,7 @@ export const RULES = [
     commit: '2c653d0ee2ae',
     title: 'ksm: introduce ksm_max_page_sharing per page deduplication limit',
     change:
-      'a KSM page takes any number of sharers → at most max_page_sharing (default 256) per stable node; a full node becomes a chain of dups (stable_node_chains, stable_node_dups), pruned every stable_node_chains_prune_millisecs',
+      'a KSM page takes any number of sharers → at most max_page_sharing (default 256) per stable node; a full node becomes a chain of dups (stable_node_chains, stable_node_dups); a lookup takes the first dup with room, and walks them all (dropping stale ones, taking the fullest with room) only once every stable_node_chains_prune_millisecs (2 s) of ksmd time',
     area: 'ksm',
     evidence: 'bracketed',
   },
