@@ -23,6 +23,7 @@ import {
   PG_mlocked,
   PG_referenced,
   PG_swapcache,
+  PG_uptodate,
   PTE_DIRTY,
   PTE_PRESENT,
   PTE_PROTNONE,
@@ -46,7 +47,15 @@ import { findVma, vmaAt } from './mmap.js';
 import { type PhysMem, pageMapped } from './page.js';
 import { lockPage, trylockPage, unlockPage } from './page-lock.js';
 import { type PteTable, pmdIndex, pteIndex } from './pgtable.js';
-import { getAnonVma, mlockVmaPage, pageAddAnonRmap, pageRemoveRmap, putAnonVma, putPage } from './rmap.js';
+import {
+  getAnonVma,
+  linearPageIndex,
+  mlockVmaPage,
+  pageAddAnonRmap,
+  pageRemoveRmap,
+  putAnonVma,
+  putPage,
+} from './rmap.js';
 import type { MmSystem } from './system.js';
 import type { AnonVma, Mm, VmArea } from './types.js';
 
@@ -222,6 +231,29 @@ export function ksmCounters(sys: MmSystem): KsmCounters {
 export function pageStableNode(mem: PhysMem, pfn: number): KsmStableNode | null {
   if ((mem.mappingTag[pfn] & PAGE_MAPPING_FLAGS) !== PAGE_MAPPING_KSM) return null;
   return mem.mapping[pfn] as KsmStableNode | null;
+}
+
+/**
+ * ksm_might_need_to_copy() — mm/ksm.c (4.9 to 6.18): the page do_swap_page() found in the swap
+ * cache, or a new copy of it to map instead. A KSM page swapped out left one swap entry in every
+ * place it was merged at; the first swap-in makes the cached page an ordinary anonymous page at one
+ * of those places, so a PTE of another place (another index, or another anon_vma root) gets a copy
+ * of its own: dirty and up to date, not in the swap cache. Returns `pfn` when no copy is needed.
+ */
+export function ksmMightNeedToCopy(sys: MmSystem, pfn: number, vma: VmArea, addr: number): number {
+  const mem = sys.mem;
+  const tag = mem.mappingTag[pfn] & PAGE_MAPPING_FLAGS;
+  if (tag === PAGE_MAPPING_KSM) {
+    if (pageStableNode(mem, pfn)) return pfn;
+  } else if (tag !== PAGE_MAPPING_ANON) return pfn;
+  else if (
+    mem.index[pfn] === linearPageIndex(vma, addr) &&
+    (mem.mapping[pfn] as AnonVma).root === vma.anonVma?.root
+  )
+    return pfn;
+  const copy = mem.allocPage(mem.content[pfn]);
+  mem.flags[copy] |= (1 << PG_dirty) | (1 << PG_uptodate);
+  return copy;
 }
 
 /** set_page_stable_node() — include/linux/ksm.h: mapping = node | PAGE_MAPPING_KSM (node may be null). */

@@ -19,4 +19,25 @@ describe('found by the soak', () => {
       expect(steps.at(-1)!.report!.result).toBe('MIGRATEPAGE_SUCCESS');
     }
   });
+
+  it('a KSM page swapped out comes back as one copy per place it was merged at (ksm_might_need_to_copy)', () => {
+    const steps = run(`spawn A
+A: mmap h 4 anon private
+A: madvise h mergeable
+A: write h 0..2 v
+ksm
+A: reclaim h 1
+A: reclaim h 1
+A: read h 0..2
+observe
+`);
+    expect(steps[6].report!.result).toBe('freed');
+    const pages = steps.at(-1)!.observation!.pages;
+    expect(pages.map((p) => [p.mapcount, p.mappings])).toEqual([
+      [1, ['A:h:0']],
+      [1, ['A:h:1']],
+      [1, ['A:h:2']],
+    ]);
+    expect(new Set(pages.map((p) => p.pfn)).size).toBe(3);
+  });
 });
