@@ -177,9 +177,11 @@ export class KsmState {
   /** The page that scan_get_next_rmap_item() returns beside the item (its *page out-parameter). */
   scanPage = -1;
   /**
-   * Not kernel state: ksmd is at rest after a run to its fixed point (or never ran). Only ksmd
-   * drops rmap_items, so only while it runs can a PTE of a KSM page have lost the item that led
-   * to it before ksmd gave its own mm one (the invariant checker's allowance, checkKsmWalkReach).
+   * Not kernel state: ksmd is at rest after a run to its fixed point (or never ran), and nothing
+   * since gave a KSM page a PTE that no rmap_item may lead to (a VMA made mergeable, a swap-in of
+   * a KSM page). Only ksmd drops rmap_items, so only while it runs can a PTE of a KSM page have
+   * lost the item that led to it before ksmd gave its own mm one (the invariant checker's
+   * allowance, checkKsmWalkReach).
    */
   settled = true;
   /** The registered mms in scan order. */
@@ -244,7 +246,12 @@ export function ksmMightNeedToCopy(sys: MmSystem, pfn: number, vma: VmArea, addr
   const mem = sys.mem;
   const tag = mem.mappingTag[pfn] & PAGE_MAPPING_FLAGS;
   if (tag === PAGE_MAPPING_KSM) {
-    if (pageStableNode(mem, pfn)) return pfn;
+    if (pageStableNode(mem, pfn)) {
+      // The PTE comes back where ksmd may have dropped the rmap_item while the page was out (a
+      // swap entry is no page to scan): rmap_walk_ksm reaches it once the next scan gives it one.
+      ksmState(sys).settled = false;
+      return pfn;
+    }
   } else if (tag !== PAGE_MAPPING_ANON) return pfn;
   else if (
     mem.index[pfn] === linearPageIndex(vma, addr) &&
@@ -1118,6 +1125,9 @@ export function ksmMadvise(
   if (advice === 'mergeable') {
     if (flags & (VM_MERGEABLE | KSM_REFUSED)) return flags;
     ksmEnter(sys, vma.vmMm);
+    // ksmd has not looked at this VMA yet: a KSM page it already maps (a child's, moved by mremap
+    // away from the address of the parent's rmap_item) is reached only once a scan gives it an item.
+    ksmState(sys).settled = false;
     return flags | VM_MERGEABLE;
   }
   if (!(flags & VM_MERGEABLE)) return flags;
@@ -1175,8 +1185,10 @@ export function ksmExternalRefs(sys: MmSystem): ExternalRefs {
  * VMA's chain. A PTE that its own mm's item does not lead to is always wrong. Any other PTE must be
  * reached as well, with two exceptions that are the kernel's own blind spots: while ksmd runs (not
  * `settled`) it may have dropped the item a PTE was reached through — an exited mm's, or one whose
- * page changed — before giving the PTE's own mm an item; and a VMA that stopped being mergeable is
- * not scanned, so a KSM page that comes back into it (from the swap cache) is never reached again.
+ * page changed — before giving the PTE's own mm an item, and a VMA made mergeable since ksmd last
+ * rested has not been scanned yet, nor a KSM page swapped back in since (ksm_might_need_to_copy);
+ * and a VMA that stopped being mergeable is not scanned, so a KSM page that comes back into it
+ * (from the swap cache) is never reached again.
  */
 export function checkKsmWalkReach(sys: MmSystem, fail: (invariant: string, detail: string) => never): void {
   const k = states.get(sys);

@@ -40,4 +40,40 @@ observe
     ]);
     expect(new Set(pages.map((p) => p.pfn)).size).toBe(3);
   });
+
+  it('a KSM page a fork moved away from its rmap_item is reached again once ksmd scans the VMA made mergeable', () => {
+    const steps = run(`spawn A
+A: mmap h 2 anon private
+A: write h 0..1 v
+A: fork B
+A: madvise h mergeable
+ksm
+B: mremap h move
+B: madvise h mergeable
+B: walk h 1
+ksm
+B: walk h 1
+`);
+    const reached = (s: StepResult) => s.report!.visits.map((v) => v.where);
+    expect(reached(steps[8])).not.toContain('B:h:1');
+    expect(reached(steps[10])).toContain('B:h:1');
+  });
+
+  it('a KSM page swapped back in after ksmd dropped its rmap_items is reached again at the next scan', () => {
+    const steps = run(`set kernel 6.18
+spawn A
+A: mmap h 2 anon private
+A: write h 0..1 v
+A: madvise h mergeable
+ksm
+A: unmap h 1
+ksm
+A: read h 0
+A: walk h 0
+ksm
+A: walk h 0
+`);
+    expect(steps[9].report!.visits).toEqual([]);
+    expect(steps[11].report!.visits.map((v) => v.where)).toContain('A:h:0');
+  });
 });
