@@ -56,6 +56,7 @@ import {
   TTU_SPLIT_HUGE_PMD,
   ttuFlagNames,
 } from './codes.js';
+import { ttuAnonNotInSwapCache } from './kernel-warn.js';
 import {
   pageCheckAddress,
   pageLockAnonVmaRead,
@@ -112,17 +113,15 @@ export function tryToUnmapOne(
   }
   const mem = sys.mem;
   const anon = PageAnon(mem, pfn);
-  if (!migration && anon && !PageSwapCache(mem, pfn)) {
-    t.ptl.unlock(task);
-    // 4.9 BUGs here (VM_BUG_ON_PAGE); 6.12 warns and aborts the walk. Checked before the PTE is
-    // cleared so that the model stays consistent either way.
-    if (sys.rules['ttu-anon-not-swapcache-warn']) return SWAP_FAIL;
-    throw new Error(`try_to_unmap_one: anonymous pfn ${pfn} is not in the swap cache (VM_BUG_ON_PAGE)`);
-  }
   const pteval = t.bits[i];
   setPte(t, i, 0, 0);
   if (pteval & PTE_DIRTY) setPageDirty(sys, pfn);
   const mm = vma.vmMm;
+  if (!migration && anon && !PageSwapCache(mem, pfn)) {
+    // 4.12+ warns and aborts with the PTE cleared; 4.9–4.11 BUG (refused by preconditions.ts).
+    t.ptl.unlock(task);
+    return ttuAnonNotInSwapCache(sys, pfn, vma, address);
+  }
   if (migration) {
     // The entry carries the old frame and the write bit; 6.12 (x86) also keeps young and dirty.
     const keep = sys.rules['migration-entry-young-dirty'] ? PTE_WRITE | PTE_YOUNG | PTE_DIRTY : PTE_WRITE;
@@ -163,7 +162,7 @@ function pageNotMapped(sys: MmSystem, pfn: number): boolean {
 }
 
 /** Throws for a flag that the selected release's try_to_unmap no longer takes (TTU_FLAGS_REMOVED). */
-function checkFlagsForKernel(sys: MmSystem, flags: number): void {
+export function checkFlagsForKernel(sys: MmSystem, flags: number): void {
   for (const gone of TTU_FLAGS_REMOVED)
     if (flags & gone.flag && sys.rules[gone.rule])
       throw new RangeError(
