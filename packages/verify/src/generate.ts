@@ -36,7 +36,8 @@ export interface GenerateOptions {
   maxProcs?: number;
   /**
    * Also emit what only the simulator runs (default false): the rmap statements and `set` lines of
-   * a random release and options; see {@link SIMULATOR_MAKERS}. Such scenarios are for the model.
+   * a random release and options (SIMULATOR_MAKERS, simulatorHeader). Such scenarios are for the
+   * model alone.
    */
   simulator?: boolean;
 }
