@@ -76,7 +76,8 @@ export interface RmapPrivate {
  * try_to_unmap_one() — mm/rmap.c (4.9). Order: TTU_MUNLOCK skips unlocked VMAs; locate the PTE;
  * VM_LOCKED → mlock_vma_page + SWAP_MLOCK (unless TTU_IGNORE_MLOCK); a young PTE is aged and gives
  * SWAP_FAIL (unless TTU_IGNORE_ACCESS; never under 6.12); then the PTE is cleared, its dirty bit
- * moved to the page, the replacement entry installed, and the page loses a mapping and a reference.
+ * moved to the page, the replacement entry installed, and the page loses a mapping and a reference
+ * — except an anonymous page outside the swap cache, which 4.12+ leaves as it was (kernel-warn.ts).
  */
 export function tryToUnmapOne(
   sys: MmSystem,
