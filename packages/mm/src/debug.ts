@@ -17,7 +17,7 @@ import {
   VM_SHARED,
 } from './constants.js';
 import { vmaLastPgoff, vmaStartPgoff } from './interval-tree.js';
-import { checkKsmWalkReach } from './ksm.js';
+import { checkKsmWalkReach, ksmCounters } from './ksm.js';
 import { vmaAt } from './mmap.js';
 import { linearPageIndex } from './rmap.js';
 import type { MmSystem } from './system.js';
@@ -40,6 +40,11 @@ export interface ExternalRefs {
   anonVma?: (av: AnonVma) => number;
   /** Extra page references and an alternative rmap check for pages @rmaplab/mm does not own (KSM). */
   page?: (pfn: number) => number;
+  /**
+   * Mappings the page counts (in its mapcount, each with its reference) that no PTE holds any
+   * more: try_to_unmap_one's WARN abort clears a PTE and leaves the page as it was (@rmaplab/rmap).
+   */
+  mapcount?: (pfn: number) => number;
   /** Check one PTE of a page whose mapping is not anon or file (a KSM page). */
   foreignMapping?: (pfn: number, vma: VmArea, addr: number) => string | null;
 }
@@ -50,7 +55,8 @@ function fail(invariant: string, detail: string): never {
 
 /**
  * Check every invariant; throws {@link InvariantError} naming the first broken one.
- *  1. mapcount = PTEs mapping the page; refcount = PTEs + page cache + swap cache (+ external);
+ *  1. mapcount = PTEs mapping the page (+ leaked mappings); refcount = PTEs + page cache + swap
+ *     cache (+ external);
  *  2. a VMA mapping an anon page at `addr` has an AVC in the tree of the page's anon_vma and
  *     vma_address() of the page in it is `addr`; a file page's VMA is in its file's i_mmap;
  *  3. anon_vma counters (degree, or num_children/num_active_vmas) and refcounts equal what they count;
@@ -102,9 +108,13 @@ export function checkInvariants(sys: MmSystem, ext: ExternalRefs = {}): void {
   }
   for (let pfn = 1; pfn < mem.frames; pfn++) {
     if (!mem.isAllocated(pfn)) continue;
-    const n = ptes.get(pfn) ?? 0;
+    const leaked = ext.mapcount?.(pfn) ?? 0;
+    const n = (ptes.get(pfn) ?? 0) + leaked;
     if (mem.mapcount[pfn] + 1 !== n)
-      fail('mapcount = PTEs', `pfn ${pfn}: mapcount ${mem.mapcount[pfn] + 1}, mapped by ${n} PTEs`);
+      fail(
+        'mapcount = PTEs',
+        `pfn ${pfn}: mapcount ${mem.mapcount[pfn] + 1}, mapped by ${n - leaked} PTEs${leaked ? ` and ${leaked} leaked mappings` : ''}`,
+      );
     let refs = n + (ext.page?.(pfn) ?? 0);
     if (mem.flags[pfn] & (1 << PG_swapcache)) {
       refs++;
@@ -259,4 +269,38 @@ function checkMapping(mapping: AddressSpace, liveVmas: Set<VmArea>): void {
   }
   if (writable !== mapping.iMmapWritable)
     fail('i_mmap_writable', `${mapping.name}: ${mapping.iMmapWritable} ≠ ${writable} shared VMAs`);
+}
+
+/**
+ * Everything a statement can change, as one string: each allocated page's counts, flags, index,
+ * private, content and mapping, every PTE, every VMA, the anon_vmas, the swap device and KSM's
+ * counters. Equal before and after a refused statement: it changed nothing a later statement or
+ * observation could see (the runner's contract). For tests; it reads the whole machine.
+ */
+export function stateFingerprint(sys: MmSystem): string {
+  const mem = sys.mem;
+  const parts: (string | number)[] = [mem.allocated, sys.anonVmas.size];
+  for (let pfn = 1; pfn < mem.frames; pfn++)
+    if (mem.isAllocated(pfn))
+      parts.push(
+        pfn,
+        mem.flags[pfn],
+        mem.mapcount[pfn],
+        mem.refcount[pfn],
+        mem.index[pfn],
+        mem.private[pfn],
+        mem.content[pfn],
+        mem.mappingTag[pfn],
+      );
+  for (const mm of sys.mms) {
+    parts.push('mm', mm.id);
+    for (const v of mm.vmas()) parts.push(v.vmStart, v.vmEnd, v.vmFlags, v.vmPgoff, v.anonVma?.id ?? 0);
+    for (const t of mm.pgd.allTables())
+      for (let i = 0; i < PTRS_PER_PTE; i++) if (t.bits[i]) parts.push(t.pmdNo, i, t.pfn[i], t.bits[i]);
+  }
+  parts.push('swap');
+  for (const [entry, users] of sys.swap.swapMap) parts.push(entry, users, sys.swap.cache.get(entry) ?? 0);
+  const c = ksmCounters(sys);
+  parts.push('ksm', c.pagesShared, c.pagesSharing, c.pagesUnshared, c.pagesVolatile, c.fullScans);
+  return parts.join(',');
 }

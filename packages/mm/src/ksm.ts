@@ -37,6 +37,7 @@ import {
   PG_mlocked,
   PG_referenced,
   PG_swapcache,
+  PG_uptodate,
   PTE_DIRTY,
   PTE_PRESENT,
   PTE_PROTNONE,
@@ -60,7 +61,15 @@ import { findVma, vmaAt } from './mmap.js';
 import { type PhysMem, pageMapped } from './page.js';
 import { lockPage, trylockPage, unlockPage } from './page-lock.js';
 import { type PteTable, pmdIndex, pteIndex } from './pgtable.js';
-import { getAnonVma, mlockVmaPage, pageAddAnonRmap, pageRemoveRmap, putAnonVma, putPage } from './rmap.js';
+import {
+  getAnonVma,
+  linearPageIndex,
+  mlockVmaPage,
+  pageAddAnonRmap,
+  pageRemoveRmap,
+  putAnonVma,
+  putPage,
+} from './rmap.js';
 import type { MmSystem } from './system.js';
 import type { AnonVma, Mm, VmArea } from './types.js';
 
@@ -195,9 +204,11 @@ export class KsmState {
   /** The page that scan_get_next_rmap_item() returns beside the item (its *page out-parameter). */
   scanPage = -1;
   /**
-   * Not kernel state: ksmd is at rest after a run to its fixed point (or never ran). Only ksmd
-   * drops rmap_items, so only while it runs can a PTE of a KSM page have lost the item that led
-   * to it before ksmd gave its own mm one (the invariant checker's allowance, checkKsmWalkReach).
+   * Not kernel state: ksmd is at rest after a run to its fixed point (or never ran), and nothing
+   * since gave a KSM page a PTE that no rmap_item may lead to (a VMA made mergeable, a swap-in of
+   * a KSM page). Only ksmd drops rmap_items, so only while it runs can a PTE of a KSM page have
+   * lost the item that led to it before ksmd gave its own mm one (the invariant checker's
+   * allowance, checkKsmWalkReach).
    */
   settled = true;
   /** Not kernel state: how many times ksmd was run to a fixed point (the scenario's `ksm` statements). */
@@ -251,6 +262,34 @@ export function ksmCounters(sys: MmSystem): KsmCounters {
 export function pageStableNode(mem: PhysMem, pfn: number): KsmStableNode | null {
   if ((mem.mappingTag[pfn] & PAGE_MAPPING_FLAGS) !== PAGE_MAPPING_KSM) return null;
   return mem.mapping[pfn] as KsmStableNode | null;
+}
+
+/**
+ * ksm_might_need_to_copy() — mm/ksm.c (4.9 to 6.18): the page do_swap_page() found in the swap
+ * cache, or a new copy of it to map instead. A KSM page swapped out left one swap entry in every
+ * place it was merged at; the first swap-in makes the cached page an ordinary anonymous page at one
+ * of those places, so a PTE of another place (another index, or another anon_vma root) gets a copy
+ * of its own: dirty and up to date, not in the swap cache. Returns `pfn` when no copy is needed.
+ */
+export function ksmMightNeedToCopy(sys: MmSystem, pfn: number, vma: VmArea, addr: number): number {
+  const mem = sys.mem;
+  const tag = mem.mappingTag[pfn] & PAGE_MAPPING_FLAGS;
+  if (tag === PAGE_MAPPING_KSM) {
+    if (pageStableNode(mem, pfn)) {
+      // The PTE comes back where ksmd may have dropped the rmap_item while the page was out (a
+      // swap entry is no page to scan): rmap_walk_ksm reaches it once the next scan gives it one.
+      ksmState(sys).settled = false;
+      return pfn;
+    }
+  } else if (tag !== PAGE_MAPPING_ANON) return pfn;
+  else if (
+    mem.index[pfn] === linearPageIndex(vma, addr) &&
+    (mem.mapping[pfn] as AnonVma).root === vma.anonVma?.root
+  )
+    return pfn;
+  const copy = mem.allocPage(mem.content[pfn]);
+  mem.flags[copy] |= (1 << PG_dirty) | (1 << PG_uptodate);
+  return copy;
 }
 
 /** set_page_stable_node() — include/linux/ksm.h: mapping = node | PAGE_MAPPING_KSM (node may be null). */
@@ -1169,6 +1208,9 @@ export function ksmMadvise(
   if (advice === 'mergeable') {
     if (flags & (VM_MERGEABLE | KSM_REFUSED)) return flags;
     ksmEnter(sys, vma.vmMm);
+    // ksmd has not looked at this VMA yet: a KSM page it already maps (a child's, moved by mremap
+    // away from the address of the parent's rmap_item) is reached only once a scan gives it an item.
+    ksmState(sys).settled = false;
     return flags | VM_MERGEABLE;
   }
   if (!(flags & VM_MERGEABLE)) return flags;
@@ -1226,8 +1268,10 @@ export function ksmExternalRefs(sys: MmSystem): ExternalRefs {
  * VMA's chain. A PTE that its own mm's item does not lead to is always wrong. Any other PTE must be
  * reached as well, with two exceptions that are the kernel's own blind spots: while ksmd runs (not
  * `settled`) it may have dropped the item a PTE was reached through — an exited mm's, or one whose
- * page changed — before giving the PTE's own mm an item; and a VMA that stopped being mergeable is
- * not scanned, so a KSM page that comes back into it (from the swap cache) is never reached again.
+ * page changed — before giving the PTE's own mm an item, and a VMA made mergeable since ksmd last
+ * rested has not been scanned yet, nor a KSM page swapped back in since (ksm_might_need_to_copy);
+ * and a VMA that stopped being mergeable is not scanned, so a KSM page that comes back into it
+ * (from the swap cache) is never reached again.
  */
 export function checkKsmWalkReach(sys: MmSystem, fail: (invariant: string, detail: string) => never): void {
   const k = states.get(sys);

@@ -31,6 +31,7 @@ import {
 } from './constants.js';
 import { KernelError } from './errors.js';
 import { findGetPage, pageCacheFault, setPageDirty } from './filemap.js';
+import { ksmMightNeedToCopy } from './ksm.js';
 import { vmaAt } from './mmap.js';
 import { CONTENT_ZERO } from './page.js';
 import { type PteTable, pmdIndex, pteIndex } from './pgtable.js';
@@ -368,15 +369,17 @@ function wpPageCopy(sys: MmSystem, mm: Mm, vma: VmArea, addr: number, old: numbe
 /**
  * do_swap_page() — mm/memory.c: bring a swapped-out page back. A write that may reuse the page
  * maps it exclusive (RMAP_EXCLUSIVE); a read of a fresh swap-cache page gives mapping = root
- * anon_vma.
+ * anon_vma. A cached page that belongs elsewhere (ksm_might_need_to_copy) is copied, and the copy
+ * is mapped as a new exclusive page.
  */
 function doSwapPage(sys: MmSystem, mm: Mm, vma: VmArea, addr: number, write: boolean): void {
   const t0 = pteOffsetMapLock(sys, mm, addr);
   const entry = t0.pfn[pteIndex(addr)];
   t0.ptl.unlock(sys.current);
-  let pfn = lookupSwapCache(sys, entry);
-  if (pfn < 0) pfn = swapinReadahead(sys, entry);
-  getPage(sys, pfn);
+  let swapcache = lookupSwapCache(sys, entry);
+  if (swapcache < 0) swapcache = swapinReadahead(sys, entry);
+  getPage(sys, swapcache);
+  const pfn = ksmMightNeedToCopy(sys, swapcache, vma, addr);
   const t = pteOffsetMapLock(sys, mm, addr);
   const i = pteIndex(addr);
   mm.rss.anon++;
@@ -389,10 +392,12 @@ function doSwapPage(sys: MmSystem, mm: Mm, vma: VmArea, addr: number, write: boo
     write = false;
   }
   setPte(t, i, pfn, bits);
-  pageAddAnonRmap(sys, pfn, vma, addr, exclusive);
+  if (pfn === swapcache) pageAddAnonRmap(sys, pfn, vma, addr, exclusive);
+  else pageAddNewAnonRmap(sys, pfn, vma, addr);
   lruCacheAddActiveOrUnevictable(sys, pfn, vma);
   sys.swap.swapFree(entry);
   if (vma.vmFlags & VM_LOCKED || sys.mem.flags[pfn] & (1 << PG_mlocked)) tryToFreeSwap(sys, pfn);
+  if (pfn !== swapcache) putPage(sys, swapcache);
   if (sys.tracing)
     sys.trace('do_swap_page', `swap entry ${entry} → pfn ${pfn} at 0x${addr.toString(16)}`, {
       vma: vma.id,

@@ -23,9 +23,14 @@ export class SwapInfo {
     return this.swapMap.size;
   }
 
+  /** No slot is free (or there is no swap at all): get_swap_page() would fail. */
+  get full(): boolean {
+    return this.swapMap.size >= this.size;
+  }
+
   /** get_swap_page() — mm/swapfile.c: a free slot with one user, or 0 when swap is full. */
   getSwapPage(): number {
-    if (this.swapMap.size >= this.size) return 0;
+    if (this.full) return 0;
     const offset = this.freeOffsets.pop() ?? this.nextOffset++;
     this.swapMap.set(offset, 1);
     return offset;

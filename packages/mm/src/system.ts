@@ -142,6 +142,22 @@ export class MmSystem {
     });
   }
 
+  /**
+   * Run `fn` with the trace sink detached: for the model's own look-ahead (a precondition that
+   * walks the rmap to see what a statement would meet), which the kernel does not do and the
+   * trace must not show.
+   */
+  untraced<T>(fn: () => T): T {
+    const sink = this.sink;
+    if (!sink) return fn();
+    this.setTrace(null);
+    try {
+      return fn();
+    } finally {
+      this.setTrace(sink);
+    }
+  }
+
   /** Record a trace event (cheap no-op without a sink; callers check `tracing` before building text). */
   emit(e: TraceEvent): void {
     this.sink?.(e);

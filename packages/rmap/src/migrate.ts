@@ -235,6 +235,11 @@ export function migratePage(sys: MmSystem, page: Page | number): MigrateResult {
   return result;
 }
 
+/** TTU_IGNORE_ACCESS where the release has it: 5.11 to 5.13 migrate with try_to_unmap but without it. */
+function ignoreAccess(sys: MmSystem): number {
+  return sys.rules['ttu-ignore-access-removed'] ? 0 : TTU_IGNORE_ACCESS;
+}
+
 /** The locked middle of __unmap_and_move(): migration entries, the move, and their removal. */
 function unmapAndMove(sys: MmSystem, r: MigrateResult): void {
   const mem = sys.mem;
@@ -243,7 +248,7 @@ function unmapAndMove(sys: MmSystem, r: MigrateResult): void {
   if (pageMapped(mem, old)) {
     r.unmap = sys.rules['try-to-migrate']
       ? tryToMigrate(sys, old, 0, r.unmapLog)
-      : tryToUnmap(sys, old, TTU_MIGRATION | TTU_IGNORE_MLOCK | TTU_IGNORE_ACCESS, r.unmapLog);
+      : tryToUnmap(sys, old, TTU_MIGRATION | TTU_IGNORE_MLOCK | ignoreAccess(sys), r.unmapLog);
     wasMapped = true;
   }
   if (!pageMapped(mem, old) && moveToNewPage(sys, r.newPfn, old)) r.rc = 'MIGRATEPAGE_SUCCESS';

@@ -12,8 +12,6 @@ import {
   lockPage,
   type Mm,
   type MmSystem,
-  PageAnon,
-  PageSwapCache,
   PTE_MIGRATION,
   PTE_PRESENT,
   PTE_SPECIAL,
@@ -33,10 +31,12 @@ import {
   VM_WRITE,
   type VmArea,
 } from '@rmaplab/mm';
-import { SWAP_AGAIN, swapName, TTU_MIGRATION, TTU_MUNLOCK, TTU_RMAP_LOCKED, ttuFlagNames } from './codes.js';
+import { SWAP_AGAIN, swapName, TTU_MIGRATION, TTU_RMAP_LOCKED, ttuFlagNames } from './codes.js';
+import { type KernelWarning, kernelWarnings } from './kernel-warn.js';
 import { migratePage, removeMigrationPtes } from './migrate.js';
 import { pageMkclean } from './page-mkclean.js';
 import { pageReferenced } from './page-referenced.js';
+import { checkUnmap, unmapAddsToSwap } from './preconditions.js';
 import {
   newWalkLog,
   pageCheckAddress,
@@ -211,6 +211,8 @@ export interface UnmapStatementReport {
   walk: WalkReport;
   /** TTU_MIGRATION: the walk that turned the migration entries back into PTEs (no page was moved). */
   restore: WalkReport | null;
+  /** The kernel warnings the walk raised (kernel-warn.ts), oldest first. */
+  warnings: KernelWarning[];
 }
 
 /**
@@ -218,11 +220,14 @@ export interface UnmapStatementReport {
  * anonymous page gets a swap slot first (add_to_swap), as try_to_unmap requires of it unless
  * migrating or munlocking; TTU_RMAP_LOCKED takes the rmap lock around the call, as the THP split
  * does; TTU_MIGRATION's entries are then removed again (remove_migration_ptes(page, page)), as
- * __unmap_and_move does when it does not move the page.
+ * __unmap_and_move does when it does not move the page. Flags the release lacks, and calls the
+ * kernel would BUG on (KernelAssertion), are refused before anything changes (checkUnmap).
  */
 export function unmapAt(sys: MmSystem, mm: Mm, addr: number, flags: number): UnmapStatementReport {
   const pfn = pageAt(mm, addr);
+  checkUnmap(sys, pfn, flags);
   const mem = sys.mem;
+  const warned = kernelWarnings(sys).length;
   const report: UnmapStatementReport = {
     pfn,
     flags: ttuFlagNames(flags),
@@ -232,12 +237,11 @@ export function unmapAt(sys: MmSystem, mm: Mm, addr: number, flags: number): Unm
     swapEntry: 0,
     walk: walkReportOf(newWalkLog()),
     restore: null,
+    warnings: [],
   };
   sys.as(sys.kswapd, () =>
     withLockedPage(sys, pfn, () => {
-      if (PageAnon(mem, pfn) && !PageSwapCache(mem, pfn) && !(flags & (TTU_MIGRATION | TTU_MUNLOCK))) {
-        if (addToSwap(sys, pfn)) report.swapEntry = mem.private[pfn];
-      }
+      if (unmapAddsToSwap(sys, pfn, flags) && addToSwap(sys, pfn)) report.swapEntry = mem.private[pfn];
       const log = newWalkLog();
       report.result = swapName(withRmapLock(sys, pfn, flags, () => tryToUnmap(sys, pfn, flags, log)));
       report.walk = walkReportOf(log);
@@ -249,6 +253,7 @@ export function unmapAt(sys: MmSystem, mm: Mm, addr: number, flags: number): Unm
       }
     }),
   );
+  report.warnings = kernelWarnings(sys).slice(warned);
   return report;
 }
 

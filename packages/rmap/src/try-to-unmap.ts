@@ -56,6 +56,7 @@ import {
   TTU_SPLIT_HUGE_PMD,
   ttuFlagNames,
 } from './codes.js';
+import { ttuAnonNotInSwapCache } from './kernel-warn.js';
 import {
   pageCheckAddress,
   pageLockAnonVmaRead,
@@ -75,7 +76,8 @@ export interface RmapPrivate {
  * try_to_unmap_one() — mm/rmap.c (4.9). Order: TTU_MUNLOCK skips unlocked VMAs; locate the PTE;
  * VM_LOCKED → mlock_vma_page + SWAP_MLOCK (unless TTU_IGNORE_MLOCK); a young PTE is aged and gives
  * SWAP_FAIL (unless TTU_IGNORE_ACCESS; never under 6.12); then the PTE is cleared, its dirty bit
- * moved to the page, the replacement entry installed, and the page loses a mapping and a reference.
+ * moved to the page, the replacement entry installed, and the page loses a mapping and a reference
+ * — except an anonymous page outside the swap cache, which 4.12+ leaves as it was (kernel-warn.ts).
  */
 export function tryToUnmapOne(
   sys: MmSystem,
@@ -112,17 +114,15 @@ export function tryToUnmapOne(
   }
   const mem = sys.mem;
   const anon = PageAnon(mem, pfn);
-  if (!migration && anon && !PageSwapCache(mem, pfn)) {
-    t.ptl.unlock(task);
-    // 4.9 BUGs here (VM_BUG_ON_PAGE); 6.12 warns and aborts the walk. Checked before the PTE is
-    // cleared so that the model stays consistent either way.
-    if (sys.rules['ttu-anon-not-swapcache-warn']) return SWAP_FAIL;
-    throw new Error(`try_to_unmap_one: anonymous pfn ${pfn} is not in the swap cache (VM_BUG_ON_PAGE)`);
-  }
   const pteval = t.bits[i];
   setPte(t, i, 0, 0);
   if (pteval & PTE_DIRTY) setPageDirty(sys, pfn);
   const mm = vma.vmMm;
+  if (!migration && anon && !PageSwapCache(mem, pfn)) {
+    // 4.12+ warns and aborts with the PTE cleared; 4.9–4.11 BUG (refused by preconditions.ts).
+    t.ptl.unlock(task);
+    return ttuAnonNotInSwapCache(sys, pfn, vma, address);
+  }
   if (migration) {
     // The entry carries the old frame and the write bit; 6.12 (x86) also keeps young and dirty.
     const keep = sys.rules['migration-entry-young-dirty'] ? PTE_WRITE | PTE_YOUNG | PTE_DIRTY : PTE_WRITE;
@@ -163,7 +163,7 @@ function pageNotMapped(sys: MmSystem, pfn: number): boolean {
 }
 
 /** Throws for a flag that the selected release's try_to_unmap no longer takes (TTU_FLAGS_REMOVED). */
-function checkFlagsForKernel(sys: MmSystem, flags: number): void {
+export function checkFlagsForKernel(sys: MmSystem, flags: number): void {
   for (const gone of TTU_FLAGS_REMOVED)
     if (flags & gone.flag && sys.rules[gone.rule])
       throw new RangeError(

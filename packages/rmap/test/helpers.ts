@@ -1,6 +1,5 @@
 import {
   checkInvariants,
-  ksmExternalRefs,
   MAP_PRIVATE,
   MAP_SHARED,
   type Mm,
@@ -19,7 +18,7 @@ import {
   userAccess,
   type VmArea,
 } from '@rmaplab/mm';
-import { installRmap } from '../src/index.js';
+import { installRmap, rmapExternalRefs } from '../src/index.js';
 
 /**
  * A small world for the rmap tests: named processes and regions (each region at its own 2 MiB
@@ -36,7 +35,7 @@ export class World {
     installRmap(this.sys);
   }
   check(): void {
-    checkInvariants(this.sys, ksmExternalRefs(this.sys));
+    checkInvariants(this.sys, rmapExternalRefs(this.sys));
   }
   spawn(name: string): Mm {
     const mm = this.sys.newMm(name);

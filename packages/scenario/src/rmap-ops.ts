@@ -8,6 +8,7 @@
  */
 import { type KsmCounters, ksmCounters, ksmRunToFixedPoint, type Mm, type MmSystem } from '@rmaplab/mm';
 import {
+  KernelAssertion,
   type MigrateStatementReport,
   type MkcleanStatementReport,
   migrateAt,
@@ -123,7 +124,7 @@ export function runRmapStatement(
   mm: Mm,
   addr: number,
   where: WhereFn,
-  error: (span: Span, msg: string) => Error,
+  error: (span: Span, msg: string, kind?: 'kernel') => Error,
 ): OpReport {
   try {
     switch (st.op) {
@@ -148,6 +149,10 @@ export function runRmapStatement(
           `mapcount ${r.mapcountBefore} → ${r.mapcountAfter}${r.swapEntry ? `, swap entry ${r.swapEntry}` : ''}`,
         ];
         if (r.restore) details.push(walkLine('remove_migration_ptes (restore)', r.restore));
+        for (const w of r.warnings)
+          details.push(
+            `WARNING in ${w.fn} (${w.file}): ${w.warn}${w.printed ? '' : ' (not printed: it warns once a boot)'}: ${w.detail}`,
+          );
         return new WalkOpReport(
           {
             op: 'unmap',
@@ -234,11 +239,21 @@ export function runRmapStatement(
       }
     }
   } catch (e) {
+    if (e instanceof KernelAssertion) throw error(assertionSpan(st, e), e.message, 'kernel');
     if (e instanceof RmapError) throw error(st.pageSpan, e.message);
     // parseTtuFlags and try_to_unmap refuse flags with a RangeError: the flags are what is wrong.
     if (e instanceof RangeError && st.op === 'unmap') throw error(st.flagSpans[0] ?? st.span, e.message);
     throw e;
   }
+}
+
+/** Where a refused statement points: the unmap flag that leads to the assertion, else the page. */
+function assertionSpan(st: RmapOp, e: KernelAssertion): Span {
+  if (st.op === 'unmap' && e.flag) {
+    const i = st.flags.indexOf(e.flag as (typeof st.flags)[number]);
+    if (i >= 0) return st.flagSpans[i];
+  }
+  return st.pageSpan;
 }
 
 /** `ksm`: run ksmd to a fixed point and report the /sys/kernel/mm/ksm counters. */

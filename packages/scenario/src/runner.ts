@@ -9,7 +9,6 @@ import {
   extendFile,
   hex,
   KernelError,
-  ksmExternalRefs,
   linearPageIndex,
   MAP_PRIVATE,
   MAP_SHARED,
@@ -37,7 +36,7 @@ import {
   VM_WRITE,
   vmaAt,
 } from '@rmaplab/mm';
-import { installRmap } from '@rmaplab/rmap';
+import { installRmap, rmapExternalRefs } from '@rmaplab/rmap';
 import type { SetKey, SetValue, Span, Statement, StatementOf } from './ast.js';
 import { ScenarioError } from './errors.js';
 import { type Observation, observe } from './observation.js';
@@ -165,7 +164,7 @@ export class ScenarioRunner {
   /** The invariant checker, with the external references KSM holds. */
   checkInvariants(st?: Statement): void {
     try {
-      checkInvariants(this.sys, ksmExternalRefs(this.sys));
+      checkInvariants(this.sys, rmapExternalRefs(this.sys));
     } catch (e) {
       if (st && e instanceof Error)
         throw this.error(st.span, 'semantic', `internal error after this statement: ${e.message}`);
@@ -280,7 +279,7 @@ export class ScenarioRunner {
           p.mm,
           r.addr + st.page * PAGE_SIZE,
           this.placeNames(),
-          (span, msg) => this.error(span, 'semantic', msg),
+          (span, msg, kind) => this.error(span, kind ?? 'semantic', msg),
         );
         return;
       }

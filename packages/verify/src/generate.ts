@@ -6,8 +6,12 @@
  * accessed only when it is mapped with enough protection and inside its file or shmem object, and
  * calls that fail on a hole (mprotect, mremap, mlock, madvise: ENOMEM/EFAULT) are only made on
  * ranges without holes. The `set` lines a scenario relies on (`set kernel 6.12` for the advice 4.9
- * does not have) come first, so it runs as generated under `rmaplab run`'s defaults too.
+ * does not have) come first, so it runs as generated under `rmaplab run`'s defaults too. With
+ * `simulator` it also emits the simulator's own statements and `set` lines (the reliability soak's
+ * sequences, packages/verify/test/soak.ts).
  */
+import { parseRelease, rulesFor, timelinePoints } from '@rmaplab/mm';
+import { TTU_FLAGS, ttuFlagsRemoved } from '@rmaplab/rmap';
 
 /** A small seeded generator (mulberry32): the same seed gives the same scenario. */
 export function prng(seed: number): () => number {
@@ -30,6 +34,12 @@ export interface GenerateOptions {
   maxPages?: number;
   /** Most processes alive at once (default 4). */
   maxProcs?: number;
+  /**
+   * Also emit what only the simulator runs (default false): the rmap statements and `set` lines of
+   * a random release and options (SIMULATOR_MAKERS, simulatorHeader). Such scenarios are for the
+   * model alone.
+   */
+  simulator?: boolean;
 }
 
 type PageState = 'unmapped' | 'none' | 'r' | 'rw';
@@ -305,11 +315,13 @@ export function generateScenario(seed: number, options: GenerateOptions = {}): s
     ksm: options.ksm ?? false,
     maxPages: options.maxPages ?? 16,
     maxProcs: options.maxProcs ?? 4,
+    simulator: options.simulator ?? false,
   };
   const w = new World(prng(seed), opts);
   w.emit(`# random scenario, seed ${seed}`);
   w.spawn();
-  const total = MAKERS.reduce((s, [, n]) => s + n, 0);
+  const makers = opts.simulator ? [...MAKERS, ...SIMULATOR_MAKERS] : MAKERS;
+  const total = makers.reduce((s, [, n]) => s + n, 0);
   let sinceObserve = 0;
   for (let n = 1; n < opts.statements - 1; ) {
     if (sinceObserve >= 4 && w.rnd() < 0.3) {
@@ -319,8 +331,8 @@ export function generateScenario(seed: number, options: GenerateOptions = {}): s
       continue;
     }
     let x = w.rnd() * total;
-    let maker = MAKERS[0][0];
-    for (const [m, weight] of MAKERS) {
+    let maker = makers[0][0];
+    for (const [m, weight] of makers) {
       if ((x -= weight) < 0) {
         maker = m;
         break;
@@ -332,6 +344,102 @@ export function generateScenario(seed: number, options: GenerateOptions = {}): s
     }
   }
   w.emit('observe');
-  if (w.newAdvice) w.lines.splice(1, 0, 'set kernel 6.12');
+  if (opts.simulator) simulatorHeader(w);
+  else if (w.newAdvice) w.lines.splice(1, 0, 'set kernel 6.12');
   return `${w.lines.join('\n')}\n`;
+}
+
+// ---- The simulator's own statements (GenerateOptions.simulator) -------------------------------
+
+/** A page of a region that the account says is mapped there (PTE or not: the model decides). */
+function mappedPage(w: World): [GenProc, GenRegion, number] | null {
+  const choices = regionsOf(w, (r) => r.pages.some((s, i) => s !== 'unmapped' && i < w.backing(r)));
+  if (!choices.length) return null;
+  const [p, r] = w.pick(choices);
+  const pages = r.pages.flatMap((s, i) => (s !== 'unmapped' && i < w.backing(r) ? [i] : []));
+  return [p, r, w.pick(pages)];
+}
+
+/**
+ * A page of one of the latest accesses, if its region still maps it: such pages most likely have a
+ * PTE, which an rmap statement needs (the account does not know which pages do).
+ */
+function accessedPage(w: World): [GenProc, GenRegion, number] | null {
+  const seen: [GenProc, GenRegion, number][] = [];
+  for (const line of w.lines.slice(-12)) {
+    const m = /^(\S+): (?:read|write) (\S+) (\d+)(?:\.\.(\d+))?/.exec(line);
+    const p = m && w.procs.find((q) => q.name === m[1]);
+    const r = p?.regions.find((x) => x.name === m![2]);
+    if (!p || !r || !m) continue;
+    const page = w.int(Number(m[3]), Number(m[4] ?? m[3]));
+    if (r.pages[page] !== undefined && r.pages[page] !== 'unmapped') seen.push([p, r, page]);
+  }
+  return seen.length ? w.pick(seen) : null;
+}
+
+/** Every TTU_* name the parser knows; simulatorHeader drops those the chosen release does not take. */
+const TTU_NAMES = Object.keys(TTU_FLAGS);
+
+/**
+ * An rmap statement on a page the account maps. Whether a page is present there (not swapped out,
+ * not the zero page) is the model's business: the runner refuses the statement when it is not.
+ */
+function rmapStatement(op: string): Maker {
+  return (w) => {
+    const at = (w.rnd() < 0.7 ? accessedPage(w) : null) ?? mappedPage(w);
+    if (!at) return false;
+    const [p, r, page] = at;
+    const flags = op === 'unmap' ? TTU_NAMES.filter(() => w.rnd() < 0.2) : [];
+    w.emit([`${p.name}: ${op} ${r.name} ${page}`, ...flags].join(' '));
+    return true;
+  };
+}
+
+/** `set swap` in the middle of a run: the swap device shrinks or grows under pages already in it. */
+const setSwap: Maker = (w) => {
+  w.emit(`set swap ${w.pick(SWAP_SIZES)}`);
+  return true;
+};
+
+const SWAP_SIZES = ['0', '1', '4', 'unlimited'] as const;
+
+/** The simulator-only statement kinds with their weights, drawn alongside MAKERS. */
+const SIMULATOR_MAKERS: [Maker, number][] = [
+  [rmapStatement('walk'), 2],
+  [rmapStatement('unmap'), 3],
+  [rmapStatement('reclaim'), 3],
+  [rmapStatement('referenced'), 2],
+  [rmapStatement('migrate'), 2],
+  [rmapStatement('mkclean'), 1],
+  [setSwap, 1],
+];
+
+/**
+ * The `set` lines of a simulator scenario, after its first comment: a release of the timeline (one
+ * with MADV_PAGEOUT and MADV_COLD when the scenario uses them), then some of the other options.
+ * Chosen once the statements are known, so the `unmap` flags are cut down to those of the release
+ * — all but a few, kept to be refused (a refused statement must change nothing).
+ */
+function simulatorHeader(w: World): void {
+  const releases = timelinePoints().filter(
+    (k) => !w.newAdvice || rulesFor(parseRelease(k))['madvise-cold-pageout'],
+  );
+  const kernel = w.pick(releases);
+  const removed = ttuFlagsRemoved(rulesFor(parseRelease(kernel)));
+  const kept = new Set(TTU_NAMES.filter((n) => !(TTU_FLAGS[n] & removed)));
+  for (let i = 0; i < w.lines.length; i++) {
+    const words = w.lines[i].split(' ');
+    if (words[1] === 'unmap')
+      w.lines[i] = words.filter((x, j) => j < 4 || kept.has(x) || w.rnd() < 0.02).join(' ');
+  }
+  const sets = [`set kernel ${kernel}`];
+  const maybe = (line: string) => {
+    if (w.rnd() < 0.5) sets.push(line);
+  };
+  maybe(`set swap ${w.pick(SWAP_SIZES)}`);
+  maybe(`set zero-page ${w.pick(['on', 'off'])}`);
+  maybe(`set fault-around ${w.pick([1, 4, 16, 64, 512])}`);
+  maybe(`set ksm-max-sharing ${w.pick([2, 3, 256])}`);
+  maybe(`set readahead ${w.pick([0, 2, 32])}`);
+  w.lines.splice(1, 0, ...sets);
 }
