@@ -14,6 +14,8 @@
  * 6.12's smart scan (it only changes how many scans the fixed point takes, kernel-facts §F7) and
  * the time-based pruning of stable-node chains (the model prunes on every lookup).
  */
+
+import { folioTryShareAnonRmapPte, PageAnonExclusive } from './anon-exclusive.js';
 import {
   PAGE_MAPPING_ANON,
   PAGE_MAPPING_FLAGS,
@@ -23,6 +25,7 @@ import {
   PG_mlocked,
   PG_referenced,
   PG_swapcache,
+  PG_uptodate,
   PTE_DIRTY,
   PTE_PRESENT,
   PTE_PROTNONE,
@@ -46,7 +49,15 @@ import { findVma, vmaAt } from './mmap.js';
 import { type PhysMem, pageMapped } from './page.js';
 import { lockPage, trylockPage, unlockPage } from './page-lock.js';
 import { type PteTable, pmdIndex, pteIndex } from './pgtable.js';
-import { getAnonVma, mlockVmaPage, pageAddAnonRmap, pageRemoveRmap, putAnonVma, putPage } from './rmap.js';
+import {
+  getAnonVma,
+  linearPageIndex,
+  mlockVmaPage,
+  pageAddAnonRmap,
+  pageRemoveRmap,
+  putAnonVma,
+  putPage,
+} from './rmap.js';
 import type { MmSystem } from './system.js';
 import type { AnonVma, Mm, VmArea } from './types.js';
 
@@ -454,7 +465,9 @@ function pageAddressInVma(sys: MmSystem, pfn: number, vma: VmArea): number {
 /**
  * write_protect_page() — mm/ksm.c: make the PTE that maps the page read-only and clean (a dirty
  * PTE dirties the page), unless someone other than the PTEs, the swap cache and our own reference
- * holds the page (O_DIRECT / GUP). Returns the PTE bits as left (orig_pte), or -1.
+ * holds the page (O_DIRECT / GUP). From 5.19 an exclusive page goes the same way even with a clean
+ * read-only PTE, and gives up PG_anon_exclusive (page_try_share_anon_rmap): a KSM page is never
+ * exclusive. Returns the PTE bits as left (orig_pte), or -1.
  */
 function writeProtectPage(sys: MmSystem, vma: VmArea, pfn: number): number {
   const mem = sys.mem;
@@ -464,10 +477,12 @@ function writeProtectPage(sys: MmSystem, vma: VmArea, pfn: number): number {
   const i = pteIndex(addr);
   let bits = t.bits[i];
   let ok = (bits & (PTE_PRESENT | PTE_PROTNONE)) !== 0 && !(bits & PTE_SPECIAL) && t.pfn[i] === pfn;
-  if (ok && bits & (PTE_WRITE | PTE_DIRTY)) {
+  const exclusive = PageAnonExclusive(mem, pfn);
+  if (ok && (bits & (PTE_WRITE | PTE_DIRTY) || exclusive)) {
     const swapped = mem.flags[pfn] & (1 << PG_swapcache) ? 1 : 0;
     if (mem.mapcount[pfn] + 1 + 1 + swapped !== mem.refcount[pfn]) ok = false;
     else {
+      if (exclusive) folioTryShareAnonRmapPte(mem, pfn);
       if (bits & PTE_DIRTY) mem.flags[pfn] |= 1 << PG_dirty;
       bits &= ~(PTE_WRITE | PTE_DIRTY);
       setPte(t, i, pfn, bits);
@@ -1111,6 +1126,36 @@ export function ksmMigratePage(sys: MmSystem, newpfn: number, oldpfn: number): v
   if (node.kpfn !== oldpfn) throw new Error(`ksm_migrate_page: ${node.name}.kpfn ${node.kpfn} ≠ ${oldpfn}`);
   node.kpfn = newpfn;
   setPageStableNode(sys.mem, oldpfn, null);
+}
+
+/**
+ * ksm_might_need_to_copy() — mm/ksm.c: the swap-cache page that do_swap_page() found for `addr` of
+ * `vma` (with a reference taken) can be mapped there only if it is a KSM page with its stable node,
+ * not anonymous yet, or anonymous in the VMA's anon_vma family at the same index. Otherwise — a KSM
+ * page was swapped out, lost its node, and another family faulted it back first — the faulting VMA
+ * gets a copy: a new dirty page, not in the swap cache, that do_swap_page maps exclusive. (The
+ * kernel also returns the page for one that is not up to date; the model's swap reads never fail.)
+ */
+export function ksmMightNeedToCopy(sys: MmSystem, pfn: number, vma: VmArea, addr: number): number {
+  const mem = sys.mem;
+  const tag = mem.mappingTag[pfn] & PAGE_MAPPING_FLAGS;
+  if (tag === PAGE_MAPPING_KSM) {
+    if (pageStableNode(mem, pfn)) return pfn;
+  } else if (tag !== PAGE_MAPPING_ANON) return pfn;
+  else if (
+    (mem.mapping[pfn] as AnonVma).root === vma.anonVma?.root &&
+    mem.index[pfn] === linearPageIndex(vma, addr)
+  )
+    return pfn;
+  const copy = mem.allocPage(mem.content[pfn]);
+  mem.flags[copy] |= (1 << PG_dirty) | (1 << PG_uptodate);
+  if (sys.tracing)
+    sys.trace('ksm_might_need_to_copy', `pfn ${pfn} is another family's: copied to pfn ${copy}`, {
+      vma: vma.id,
+      addr,
+      pfn: copy,
+    });
+  return copy;
 }
 
 /**
