@@ -52,7 +52,7 @@ export const PG_active = 6;
 export const PG_reserved = 10;
 export const PG_writeback = 13;
 export const PG_swapcache = 15;
-/** PG_mappedtodisk — include/linux/page-flags.h: on a page-cache page, "has blocks on disk" (unused by the model). */
+/** PG_mappedtodisk — include/linux/page-flags.h: a page-cache page "has blocks on disk" (not modelled). */
 export const PG_mappedtodisk = 16;
 /**
  * PG_anon_exclusive — include/linux/page-flags.h (5.19): PG_mappedtodisk's bit on an anonymous page,
