@@ -55,6 +55,14 @@ export const PG_active = 6;
 export const PG_reserved = 10;
 export const PG_writeback = 13;
 export const PG_swapcache = 15;
+/** PG_mappedtodisk — include/linux/page-flags.h: a page-cache page "has blocks on disk" (not modelled). */
+export const PG_mappedtodisk = 16;
+/**
+ * PG_anon_exclusive — include/linux/page-flags.h (5.19): PG_mappedtodisk's bit on an anonymous page,
+ * set while the page is known to be mapped by exactly one PTE of one process, which may then write
+ * it without copying. /proc/kpageflags shows the bit as 34 (KPF_MAPPEDTODISK; named KPF_OWNER_2 by 6.12).
+ */
+export const PG_anon_exclusive = PG_mappedtodisk;
 export const PG_reclaim = 17;
 /**
  * PG_readahead shares PG_reclaim's bit — include/linux/page-flags.h: on a page under readahead it
@@ -77,6 +85,7 @@ export const PAGE_FLAG_NAMES: Readonly<Record<number, string>> = {
   [PG_reserved]: 'reserved',
   [PG_writeback]: 'writeback',
   [PG_swapcache]: 'swapcache',
+  [PG_anon_exclusive]: 'anon_exclusive',
   [PG_reclaim]: 'reclaim',
   [PG_swapbacked]: 'swapbacked',
   [PG_unevictable]: 'unevictable',
@@ -105,8 +114,18 @@ export const PTE_SWAP = 0x20;
 export const PTE_MIGRATION = 0x40;
 /** PROT_NONE on a present PTE (pte_protnone): still mapped, but every access faults. */
 export const PTE_PROTNONE = 0x80;
+/**
+ * pte_swp_exclusive() — include/linux/pgtable.h (5.19; x86's _PAGE_SWP_EXCLUSIVE): on a swap entry,
+ * the page was PageAnonExclusive when it was unmapped; on a migration entry without PTE_WRITE, the
+ * entry is readable-exclusive (make_readable_exclusive_migration_entry). It reuses PTE_SPECIAL's
+ * bit, which only a present PTE has.
+ */
+export const PTE_SWP_EXCLUSIVE = PTE_SPECIAL;
 
-/** RMAP_EXCLUSIVE — include/linux/rmap.h (4.9): the page is known to be exclusive to this VMA. */
+/**
+ * RMAP_EXCLUSIVE — include/linux/rmap.h (4.9): the page is known to be exclusive to this VMA, so a
+ * first mapping takes vma->anon_vma rather than its root; from 5.19 it also sets PG_anon_exclusive.
+ */
 export const RMAP_EXCLUSIVE = 0x1;
 
 /** PROT_* of mmap/mprotect — include/uapi/asm-generic/mman-common.h */

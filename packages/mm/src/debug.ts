@@ -3,6 +3,8 @@
  * complete: it recomputes from the page tables everything the rmap structures claim, so that an rmap
  * walk from any page is known to reach every PTE that maps it.
  */
+
+import { checkAnonExclusive } from './anon-exclusive.js';
 import {
   PAGE_MAPPING_ANON,
   PAGE_MAPPING_FLAGS,
@@ -130,6 +132,7 @@ export function checkInvariants(sys: MmSystem, ext: ExternalRefs = {}): void {
     if (refs === 0) fail('no leaked pages', `pfn ${pfn} is allocated but nothing refers to it`);
   }
   checkKsmWalkReach(sys, fail);
+  checkAnonExclusive(sys, fail);
   checkSwap(sys, swapPtes);
   checkAnonVmas(sys, liveVmas, ext);
   for (const file of sys.files.values()) checkMapping(file.mapping, liveVmas);

@@ -28,6 +28,8 @@
  * the chains on the way down to a page's place, and the model only at the one of the page's own
  * content, so a chain that lost a dup can collapse later in the model than in the kernel.
  */
+
+import { folioTryShareAnonRmapPte, PageAnonExclusive } from './anon-exclusive.js';
 import {
   PAGE_MAPPING_ANON,
   PAGE_MAPPING_FLAGS,
@@ -289,6 +291,12 @@ export function ksmMightNeedToCopy(sys: MmSystem, pfn: number, vma: VmArea, addr
     return pfn;
   const copy = mem.allocPage(mem.content[pfn]);
   mem.flags[copy] |= (1 << PG_dirty) | (1 << PG_uptodate);
+  if (sys.tracing)
+    sys.trace('ksm_might_need_to_copy', `pfn ${pfn} is another family's: copied to pfn ${copy}`, {
+      vma: vma.id,
+      addr,
+      pfn: copy,
+    });
   return copy;
 }
 
@@ -522,7 +530,9 @@ function pageAddressInVma(sys: MmSystem, pfn: number, vma: VmArea): number {
 /**
  * write_protect_page() — mm/ksm.c: make the PTE that maps the page read-only and clean (a dirty
  * PTE dirties the page), unless someone other than the PTEs, the swap cache and our own reference
- * holds the page (O_DIRECT / GUP). Returns the PTE bits as left (orig_pte), or -1.
+ * holds the page (O_DIRECT / GUP). From 5.19 an exclusive page goes the same way even with a clean
+ * read-only PTE, and gives up PG_anon_exclusive (page_try_share_anon_rmap): a KSM page is never
+ * exclusive. Returns the PTE bits as left (orig_pte), or -1.
  */
 function writeProtectPage(sys: MmSystem, vma: VmArea, pfn: number): number {
   const mem = sys.mem;
@@ -532,10 +542,12 @@ function writeProtectPage(sys: MmSystem, vma: VmArea, pfn: number): number {
   const i = pteIndex(addr);
   let bits = t.bits[i];
   let ok = (bits & (PTE_PRESENT | PTE_PROTNONE)) !== 0 && !(bits & PTE_SPECIAL) && t.pfn[i] === pfn;
-  if (ok && bits & (PTE_WRITE | PTE_DIRTY)) {
+  const exclusive = PageAnonExclusive(mem, pfn);
+  if (ok && (bits & (PTE_WRITE | PTE_DIRTY) || exclusive)) {
     const swapped = mem.flags[pfn] & (1 << PG_swapcache) ? 1 : 0;
     if (mem.mapcount[pfn] + 1 + 1 + swapped !== mem.refcount[pfn]) ok = false;
     else {
+      if (exclusive) folioTryShareAnonRmapPte(mem, pfn);
       if (bits & PTE_DIRTY) mem.flags[pfn] |= 1 << PG_dirty;
       bits &= ~(PTE_WRITE | PTE_DIRTY);
       setPte(t, i, pfn, bits);

@@ -2,7 +2,9 @@
  * Page faults, fork's PTE copy and unmapping — mm/memory.c. Every function keeps the page-level
  * rmap counts (mapcount, refcount, mapping, index) in step with the PTEs it writes.
  */
+import { PageAnonExclusive, SetPageAnonExclusive } from './anon-exclusive.js';
 import {
+  PAGE_MAPPING_ANON,
   PAGE_MAPPING_FLAGS,
   PAGE_MAPPING_KSM,
   PAGE_SIZE,
@@ -18,6 +20,7 @@ import {
   PTE_PROTNONE,
   PTE_SPECIAL,
   PTE_SWAP,
+  PTE_SWP_EXCLUSIVE,
   PTE_WRITE,
   PTE_YOUNG,
   PTRS_PER_PTE,
@@ -33,7 +36,8 @@ import { KernelError } from './errors.js';
 import { findGetPage, pageCacheFault, setPageDirty } from './filemap.js';
 import { ksmMightNeedToCopy } from './ksm.js';
 import { vmaAt } from './mmap.js';
-import { CONTENT_ZERO } from './page.js';
+import { CONTENT_ZERO, PageKsm } from './page.js';
+import { lockPage, trylockPage, unlockPage } from './page-lock.js';
 import { type PteTable, pmdIndex, pteIndex } from './pgtable.js';
 import {
   anonVmaPrepare,
@@ -47,6 +51,7 @@ import {
   pageDupRmap,
   pageMoveAnonRmap,
   pageRemoveRmap,
+  pageTryDupAnonRmap,
   putPage,
 } from './rmap.js';
 import { deleteFromSwapCache, freeSwapAndCache, lookupSwapCache, swapinReadahead } from './swap-state.js';
@@ -283,8 +288,9 @@ function doSharedFault(sys: MmSystem, mm: Mm, vma: VmArea, addr: number): void {
 }
 
 /**
- * reuse_swap_page() — mm/swapfile.c: the page may be written in place when this is its only
- * mapping and no other swap PTE refers to it. A KSM page never is.
+ * reuse_swap_page() — mm/swapfile.c (4.9 to 5.17): the page may be written in place when this is its
+ * only mapping and no other swap PTE refers to it; a swap copy it had is dropped then. A KSM page
+ * never is.
  */
 export function reuseSwapPage(sys: MmSystem, pfn: number): boolean {
   const mem = sys.mem;
@@ -301,21 +307,75 @@ export function reuseSwapPage(sys: MmSystem, pfn: number): boolean {
 }
 
 /**
- * do_wp_page() — mm/memory.c: a write to a present, write-protected PTE. An anonymous page that
- * is ours alone is reused (and moved to our anon_vma); a shared file page is made writable;
- * everything else (KSM pages, the zero page, shared anon pages) is copied.
+ * The reuse test of do_wp_page() — mm/memory.c (6.7 wp_can_reuse_anon_folio) for an anonymous page,
+ * as each release makes it:
+ *  - 4.9: reuse_swap_page() under the page lock; a page mapped once moves to the faulting VMA's
+ *    anon_vma (page_move_anon_rmap);
+ *  - 5.9 (cow-reuse-refcount): only the page's own PTE may hold it (refcount 1, mapcount 1), checked
+ *    again under a trylocked page lock; no move;
+ *  - 5.18 (wp-reuse-swapcache): the swap cache's reference is allowed too, and dropped under the
+ *    lock (try_to_free_swap) when no swap PTE needs the copy; the local LRU caches are drained first
+ *    (lru_add_drain), which in the model hold nothing: it keeps no per-CPU LRU caches;
+ *  - 5.19: the move comes back (wp-reuse-moves-anon-rmap).
+ * In the model only PTEs, the swap cache and a running operation's own references (isolation by
+ * reclaim or migration, KSM's scan) raise a refcount, and faults never run beside the latter.
+ */
+function wpCanReuseAnonPage(sys: MmSystem, pfn: number, vma: VmArea, t: PteTable): boolean {
+  const mem = sys.mem;
+  const rules = sys.rules;
+  if (!lockPageForReuse(sys, pfn, t)) return false;
+  let reuse: boolean;
+  if (!rules['cow-reuse-refcount']) {
+    reuse = reuseSwapPage(sys, pfn);
+    if (reuse && mem.mapcount[pfn] === 0) pageMoveAnonRmap(sys, pfn, vma);
+  } else {
+    if (rules['wp-reuse-swapcache'] && mem.flags[pfn] & (1 << PG_swapcache)) tryToFreeSwap(sys, pfn);
+    reuse = mem.mapcount[pfn] === 0 && mem.refcount[pfn] === 1;
+    if (reuse && rules['wp-reuse-moves-anon-rmap']) pageMoveAnonRmap(sys, pfn, vma);
+  }
+  unlockPage(sys, pfn);
+  return reuse;
+}
+
+/**
+ * The checks of do_wp_page() before it takes the page lock, under the PTE lock `t`, and the lock.
+ * 4.9 locks any anonymous page that is not KSM, and when trylock_page fails drops the PTE lock to
+ * wait for it (the model cannot wait: lock_page reports the contention). The model does not lock a
+ * page that other PTEs map: reuse_swap_page says no to it before looking at anything the lock
+ * protects, and this keeps the copy of a shared page, fork's common case, as cheap as it was. From
+ * 5.9 a KSM page, one that more than its own PTE holds (from 5.18, but for the swap cache), or one
+ * whose trylock fails is copied.
+ */
+function lockPageForReuse(sys: MmSystem, pfn: number, t: PteTable): boolean {
+  const mem = sys.mem;
+  if (PageKsm(mem, pfn)) return false;
+  if (!sys.rules['cow-reuse-refcount']) {
+    if (mem.mapcount[pfn] > 0) return false;
+    if (trylockPage(sys, pfn)) return true;
+    t.ptl.unlock(sys.current);
+    lockPage(sys, pfn);
+    t.ptl.lock(sys.current);
+    return true;
+  }
+  const cached = sys.rules['wp-reuse-swapcache'] && mem.flags[pfn] & (1 << PG_swapcache) ? 1 : 0;
+  return mem.refcount[pfn] <= 1 + cached && trylockPage(sys, pfn);
+}
+
+/**
+ * do_wp_page() — mm/memory.c: a write to a present, write-protected PTE. A shared file page is made
+ * writable; an anonymous page is reused in place when it is exclusive (5.19, page-anon-exclusive:
+ * no count is asked) or the release's reuse test says it is ours alone, and is then marked
+ * exclusive; everything else (KSM pages, the zero page, shared anonymous pages, private file pages)
+ * is copied.
  */
 function doWpPage(sys: MmSystem, mm: Mm, vma: VmArea, addr: number, t: PteTable, i: number): void {
   const pfn = t.pfn[i];
   const special = (t.bits[i] & PTE_SPECIAL) !== 0;
   const mem = sys.mem;
-  if (
-    !special &&
-    mem.mappingTag[pfn] & 1 &&
-    (mem.mappingTag[pfn] & PAGE_MAPPING_FLAGS) !== PAGE_MAPPING_KSM
-  ) {
-    if (reuseSwapPage(sys, pfn)) {
-      if (mem.mapcount[pfn] === 0) pageMoveAnonRmap(sys, pfn, vma);
+  if (!special && mem.mappingTag[pfn] & PAGE_MAPPING_ANON) {
+    const exclusive = sys.rules['page-anon-exclusive'] && PageAnonExclusive(mem, pfn);
+    if (exclusive || wpCanReuseAnonPage(sys, pfn, vma, t)) {
+      if (sys.rules['page-anon-exclusive']) SetPageAnonExclusive(mem, pfn);
       t.bits[i] |= PTE_WRITE | PTE_DIRTY | PTE_YOUNG;
       t.ptl.unlock(sys.current);
       if (sys.tracing)
@@ -337,6 +397,8 @@ function doWpPage(sys: MmSystem, mm: Mm, vma: VmArea, addr: number, t: PteTable,
  * wp_page_copy() — mm/memory.c: copy the old page (or zeroes) into a new exclusive page of this
  * VMA's anon_vma, point the PTE at it and drop the old page's mapping. An mlocked old page of a
  * VM_LOCKED VMA is munlocked (munlock_vma_page), and re-mlocked if another locked VMA maps it.
+ * From 5.14 (cow-free-swap-cache) an old page left unmapped gives up its swap copy if no swap PTE
+ * needs it (free_swap_cache).
  */
 function wpPageCopy(sys: MmSystem, mm: Mm, vma: VmArea, addr: number, old: number): void {
   anonVmaPrepare(sys, vma);
@@ -356,6 +418,7 @@ function wpPageCopy(sys: MmSystem, mm: Mm, vma: VmArea, addr: number, old: numbe
   t.ptl.unlock(sys.current);
   if (old >= 0) {
     if (vma.vmFlags & VM_LOCKED && mem.flags[old] & (1 << PG_mlocked)) munlockVmaPage(sys, old);
+    if (sys.rules['cow-free-swap-cache']) freeSwapCache(sys, old);
     putPage(sys, old);
   }
   if (sys.tracing)
@@ -367,36 +430,72 @@ function wpPageCopy(sys: MmSystem, mm: Mm, vma: VmArea, addr: number, old: numbe
 }
 
 /**
- * do_swap_page() — mm/memory.c: bring a swapped-out page back. A write that may reuse the page
- * maps it exclusive (RMAP_EXCLUSIVE); a read of a fresh swap-cache page gives mapping = root
- * anon_vma. A cached page that belongs elsewhere (ksm_might_need_to_copy) is copied, and the copy
- * is mapped as a new exclusive page.
+ * should_try_to_free_swap() — mm/memory.c (5.18): whether do_swap_page() drops the swap copy of
+ * the page it maps — always when swap is more than half full or the page is mlocked, and on a write
+ * fault when ours and the swap cache's are the only references, so that the page can be exclusive.
+ */
+function shouldTryToFreeSwap(sys: MmSystem, pfn: number, vma: VmArea, write: boolean): boolean {
+  const mem = sys.mem;
+  if (!(mem.flags[pfn] & (1 << PG_swapcache))) return false;
+  if (sys.swap.vmSwapFull() || vma.vmFlags & VM_LOCKED || mem.flags[pfn] & (1 << PG_mlocked)) return true;
+  return write && !PageKsm(mem, pfn) && mem.refcount[pfn] === 2;
+}
+
+/**
+ * do_swap_page() — mm/memory.c: bring a swapped-out page back, from the swap cache or read into it
+ * (the model's swap device is not SWP_SYNCHRONOUS_IO: every read goes through the swap cache), or a
+ * copy when KSM says so (ksm_might_need_to_copy). The page is mapped exclusive (RMAP_EXCLUSIVE: one
+ * not yet anonymous gets vma->anon_vma rather than the root; from 5.19 PG_anon_exclusive), and
+ * writable, by release:
+ *  - 4.9: on a write fault that reuse_swap_page() allows; a copy is exclusive, writable on a write;
+ *  - 5.18 (reuse-swap-page-removed): swap_free first, then should_try_to_free_swap(); a copy, or a
+ *    page whose refcount is then 1, is exclusive, writable on a write fault;
+ *  - 5.19 (swap-pte-exclusive-marker): so is a page whose swap PTE has the exclusive marker;
+ *  - 6.11 (swapin-map-writable): an exclusive page is writable in a VM_WRITE VMA on a read fault too.
+ * KSM pages are never exclusive. A write that the swap-in did not satisfy goes on to do_wp_page().
  */
 function doSwapPage(sys: MmSystem, mm: Mm, vma: VmArea, addr: number, write: boolean): void {
+  const mem = sys.mem;
+  const rules = sys.rules;
+  const i = pteIndex(addr);
   const t0 = pteOffsetMapLock(sys, mm, addr);
-  const entry = t0.pfn[pteIndex(addr)];
+  const entry = t0.pfn[i];
+  const marker = (t0.bits[i] & PTE_SWP_EXCLUSIVE) !== 0;
   t0.ptl.unlock(sys.current);
   let swapcache = lookupSwapCache(sys, entry);
   if (swapcache < 0) swapcache = swapinReadahead(sys, entry);
   getPage(sys, swapcache);
   const pfn = ksmMightNeedToCopy(sys, swapcache, vma, addr);
   const t = pteOffsetMapLock(sys, mm, addr);
-  const i = pteIndex(addr);
+  let exclusive: boolean;
+  if (rules['reuse-swap-page-removed']) {
+    sys.swap.swapFree(entry);
+    if (shouldTryToFreeSwap(sys, pfn, vma, write)) tryToFreeSwap(sys, pfn);
+    exclusive =
+      !PageKsm(mem, pfn) &&
+      (pfn !== swapcache || mem.refcount[pfn] === 1 || (marker && rules['swap-pte-exclusive-marker']));
+  } else exclusive = write && reuseSwapPage(sys, pfn);
   mm.rss.anon++;
   mm.rss.swap--;
   let bits = PTE_PRESENT | PTE_YOUNG;
-  let exclusive = 0;
-  if (write && reuseSwapPage(sys, pfn)) {
+  if (exclusive && rules['swapin-map-writable']) {
+    if (vma.vmFlags & VM_WRITE) {
+      bits |= PTE_WRITE | (write ? PTE_DIRTY : 0);
+      write = false;
+    }
+  } else if (exclusive && write) {
     bits |= PTE_DIRTY | (vma.vmFlags & VM_WRITE ? PTE_WRITE : 0);
-    exclusive = RMAP_EXCLUSIVE;
     write = false;
   }
   setPte(t, i, pfn, bits);
-  if (pfn === swapcache) pageAddAnonRmap(sys, pfn, vma, addr, exclusive);
-  else pageAddNewAnonRmap(sys, pfn, vma, addr);
+  if (pfn !== swapcache) pageAddNewAnonRmap(sys, pfn, vma, addr);
+  else pageAddAnonRmap(sys, pfn, vma, addr, exclusive ? RMAP_EXCLUSIVE : 0);
   lruCacheAddActiveOrUnevictable(sys, pfn, vma);
-  sys.swap.swapFree(entry);
-  if (vma.vmFlags & VM_LOCKED || sys.mem.flags[pfn] & (1 << PG_mlocked)) tryToFreeSwap(sys, pfn);
+  if (!rules['reuse-swap-page-removed']) {
+    sys.swap.swapFree(entry);
+    if (sys.swap.vmSwapFull() || vma.vmFlags & VM_LOCKED || mem.flags[pfn] & (1 << PG_mlocked))
+      tryToFreeSwap(sys, pfn);
+  }
   if (pfn !== swapcache) putPage(sys, swapcache);
   if (sys.tracing)
     sys.trace('do_swap_page', `swap entry ${entry} → pfn ${pfn} at 0x${addr.toString(16)}`, {
@@ -422,9 +521,9 @@ export function tryToFreeSwap(sys: MmSystem, pfn: number): boolean {
 }
 
 /**
- * free_swap_cache() — mm/swap_state.c, from the unmap batch (free_pages_and_swap_cache): a swap-cache
- * page that just lost its last mapping gives up its swap copy when no swap PTE needs it, so that
- * unmapping a swapped-in page leaves no swap slot behind.
+ * free_swap_cache() — mm/swap_state.c, from the unmap batch (free_pages_and_swap_cache) and, from
+ * 5.14, wp_page_copy(): a swap-cache page that just lost its last mapping gives up its swap copy
+ * when no swap PTE needs it, so that unmapping a swapped-in page leaves no swap slot behind.
  */
 function freeSwapCache(sys: MmSystem, pfn: number): void {
   const flags = sys.mem.flags[pfn];
@@ -513,7 +612,10 @@ export function zapPageRange(sys: MmSystem, mm: Mm, vma: VmArea, start: number, 
 /**
  * copy_page_range() — mm/memory.c: fork copies the PTEs of a VMA that has an anon_vma (others fault
  * lazily in the child). In a COW mapping both PTEs lose write; the child's PTE is old, and clean
- * in a shared mapping; each copied page gains a reference and a mapping.
+ * in a shared mapping; each copied page gains a reference and a mapping. From 5.19 what was
+ * exclusive is shared now: an anonymous page loses PG_anon_exclusive (page_try_dup_anon_rmap), a
+ * swap PTE its exclusive marker, and a writable or readable-exclusive migration entry becomes
+ * readable (copy_nonpresent_pte), in the parent's PTE as in the child's.
  */
 export function copyPageRange(sys: MmSystem, dst: Mm, src: Mm, vma: VmArea): void {
   if (!vma.anonVma) return;
@@ -530,10 +632,14 @@ export function copyPageRange(sys: MmSystem, dst: Mm, src: Mm, vma: VmArea): voi
       const pfn = s.pfn[i];
       if (bits & PTE_SWAP) {
         sys.swap.swapDuplicate(pfn);
+        if (bits & PTE_SWP_EXCLUSIVE) {
+          bits &= ~PTE_SWP_EXCLUSIVE;
+          s.bits[i] = bits;
+        }
         dst.rss.swap++;
       } else if (bits & PTE_MIGRATION) {
-        if (cow && bits & PTE_WRITE) {
-          bits &= ~PTE_WRITE;
+        if (cow && bits & (PTE_WRITE | PTE_SWP_EXCLUSIVE)) {
+          bits &= ~(PTE_WRITE | PTE_SWP_EXCLUSIVE);
           s.bits[i] = bits;
         }
         dst.rss[mmCounter(sys, pfn)]++;
@@ -546,7 +652,8 @@ export function copyPageRange(sys: MmSystem, dst: Mm, src: Mm, vma: VmArea): voi
         bits &= ~PTE_YOUNG;
         if (!(bits & PTE_SPECIAL)) {
           mem.refcount[pfn]++;
-          pageDupRmap(sys, pfn);
+          if (mem.mappingTag[pfn] & PAGE_MAPPING_ANON) pageTryDupAnonRmap(sys, pfn);
+          else pageDupRmap(sys, pfn);
           dst.rss[mmCounter(sys, pfn)]++;
         }
       }

@@ -4,6 +4,8 @@
  * follow (change_protection). Also the range walk and the merge-or-split step that mlock(2) and
  * madvise(2) share with it.
  */
+
+import { migrationEntryWrprotect } from './anon-exclusive.js';
 import {
   PAGE_SIZE,
   PROT_EXEC,
@@ -118,7 +120,8 @@ export function vmaModifyFlags(
  * PTE stays pte_present(), the mapcount is unchanged and fork copies it. Otherwise PTE_PROTNONE
  * goes and the write bit follows vm_page_prot: never in a private mapping (a write faults and
  * reuses or copies), and in a writable shared one only on a dirty PTE (the write-notify rule of
- * dirty_accountable). A write migration entry becomes a read one, as the kernel does to be safe.
+ * dirty_accountable). A write migration entry becomes a read one (of an anonymous page, from 5.19,
+ * readable-exclusive), as the kernel does to be safe.
  */
 export function changeProtection(sys: MmSystem, vma: VmArea, start: number, end: number): number {
   const mm = vma.vmMm;
@@ -131,7 +134,7 @@ export function changeProtection(sys: MmSystem, vma: VmArea, start: number, end:
     for (let i = first; i < last; i++) {
       const old = t.bits[i];
       let bits = old;
-      if (bits & PTE_MIGRATION) bits &= ~PTE_WRITE;
+      if (bits & PTE_MIGRATION) bits = migrationEntryWrprotect(sys, t.pfn[i], bits);
       else if (!(bits & PTE_PRESENT)) continue;
       else if (none) bits = (bits | PTE_PROTNONE) & ~PTE_WRITE;
       else {

@@ -7,6 +7,8 @@
  * Lock order (top of mm/rmap.c): mm->mmap_sem → page lock → mapping->i_mmap_rwsem →
  * anon_vma->rwsem → mm->page_table_lock or pte lock. The anon_vma lock is always the root's.
  */
+
+import { ClearPageAnonExclusive, SetPageAnonExclusive } from './anon-exclusive.js';
 import {
   PAGE_MAPPING_ANON,
   PAGE_MAPPING_FLAGS,
@@ -265,19 +267,29 @@ export function vmaAddress(vma: VmArea, pgoff: number): number {
   return addr >= vma.vmStart && addr < vma.vmEnd ? addr : -1;
 }
 
-/** __page_set_anon_rmap() — mm/rmap.c: the first anonymous mapping decides page->mapping and index. */
+/**
+ * __page_set_anon_rmap() — mm/rmap.c: the first anonymous mapping decides page->mapping and index
+ * (vma->anon_vma for an exclusive page, its root otherwise). From 5.19 an exclusive mapping also
+ * sets PG_anon_exclusive, on a page that was anonymous already too (a swap-cache page mapped back,
+ * a migration target).
+ */
 function pageSetAnonRmap(sys: MmSystem, pfn: number, vma: VmArea, addr: number, exclusive: boolean): void {
   const mem = sys.mem;
-  if (mem.mappingTag[pfn] & PAGE_MAPPING_ANON) return;
-  let av = vma.anonVma;
-  if (!av) throw new Error(`${vma.name} has no anon_vma`);
-  if (!exclusive) av = av.root;
-  mem.mapping[pfn] = av;
-  mem.mappingTag[pfn] = PAGE_MAPPING_ANON;
-  mem.index[pfn] = linearPageIndex(vma, addr);
+  if (!(mem.mappingTag[pfn] & PAGE_MAPPING_ANON)) {
+    let av = vma.anonVma;
+    if (!av) throw new Error(`${vma.name} has no anon_vma`);
+    if (!exclusive) av = av.root;
+    mem.mapping[pfn] = av;
+    mem.mappingTag[pfn] = PAGE_MAPPING_ANON;
+    mem.index[pfn] = linearPageIndex(vma, addr);
+  }
+  if (exclusive && sys.rules['page-anon-exclusive']) SetPageAnonExclusive(mem, pfn);
 }
 
-/** page_add_new_anon_rmap() — mm/rmap.c: a fresh page, exclusive to `vma`: mapcount 1, mapping = vma->anon_vma. */
+/**
+ * page_add_new_anon_rmap() — mm/rmap.c (6.3 folio_add_new_anon_rmap(RMAP_EXCLUSIVE)): a fresh page,
+ * exclusive to `vma`: mapcount 1, mapping = vma->anon_vma, and from 5.19 PG_anon_exclusive.
+ */
 export function pageAddNewAnonRmap(sys: MmSystem, pfn: number, vma: VmArea, addr: number): void {
   const mem = sys.mem;
   mem.flags[pfn] |= 1 << PG_swapbacked;
@@ -287,8 +299,9 @@ export function pageAddNewAnonRmap(sys: MmSystem, pfn: number, vma: VmArea, addr
 
 /**
  * page_add_anon_rmap() / do_page_add_anon_rmap() — mm/rmap.c: one more PTE maps an anonymous page.
- * A KSM page keeps its stable-node mapping; the first mapping of a page that is not anon yet
- * (swap-in) sets it, to the root anon_vma unless RMAP_EXCLUSIVE.
+ * A KSM page keeps its stable-node mapping and is never exclusive; the first mapping of a page that
+ * is not anon yet (swap-in) sets it, to the root anon_vma unless RMAP_EXCLUSIVE, which (5.19) also
+ * marks the page PG_anon_exclusive.
  */
 export function pageAddAnonRmap(sys: MmSystem, pfn: number, vma: VmArea, addr: number, flags = 0): void {
   const mem = sys.mem;
@@ -297,8 +310,19 @@ export function pageAddAnonRmap(sys: MmSystem, pfn: number, vma: VmArea, addr: n
   if (first) pageSetAnonRmap(sys, pfn, vma, addr, (flags & RMAP_EXCLUSIVE) !== 0);
 }
 
-/** page_dup_rmap() — include/linux/rmap.h: fork copied a PTE. */
+/** page_dup_rmap() — include/linux/rmap.h (5.19 page_dup_file_rmap): fork copied a PTE of a file page. */
 export function pageDupRmap(sys: MmSystem, pfn: number): void {
+  sys.mem.mapcount[pfn]++;
+}
+
+/**
+ * page_try_dup_anon_rmap() — include/linux/rmap.h (5.19; 6.8 folio_try_dup_anon_rmap_pte): fork
+ * copied a PTE of an anonymous page, which both processes now map read-only, so it is exclusive no
+ * more. The kernel refuses (-EBUSY, and fork copies the page) for a page that may be DMA-pinned; the
+ * model has no GUP pins, so it never refuses. Before 5.19 this is page_dup_rmap.
+ */
+export function pageTryDupAnonRmap(sys: MmSystem, pfn: number): void {
+  ClearPageAnonExclusive(sys.mem, pfn);
   sys.mem.mapcount[pfn]++;
 }
 

@@ -159,6 +159,16 @@ export const RULES = [
     evidence: 'bracketed',
   },
   {
+    id: 'cow-reuse-refcount',
+    since: '5.9',
+    commit: '09854ba94c6a',
+    title: 'mm: do_wp_page() simplification',
+    change:
+      "do_wp_page reuses an anonymous page when reuse_swap_page finds one mapping and no other swap user (dropping a swap-cache copy on the way), and moves it to the faulting VMA's anon_vma → it reuses the page only when it is mapped once and its refcount is 1, under a trylocked page lock: a page that the swap cache still holds is copied, and a reused page keeps page->mapping as it was",
+    area: 'fault',
+    evidence: 'bracketed',
+  },
+  {
     id: 'ttu-ignore-access-removed',
     since: '5.11',
     commit: '013339df116c',
@@ -188,6 +198,16 @@ export const RULES = [
     evidence: 'bracketed',
   },
   {
+    id: 'cow-free-swap-cache',
+    since: '5.14',
+    commit: 'f4c4a3f48480',
+    title: 'mm: free idle swap cache page after COW',
+    change:
+      'a page that do_wp_page copied away from stays in the swap cache, unmapped, until reclaim frees it (from 5.9, when a swap-cache page is copied rather than reused) → wp_page_copy drops its swap copy at once (free_swap_cache) when no PTE maps it and no swap PTE needs it',
+    area: 'fault',
+    evidence: 'bracketed',
+  },
+  {
     id: 'mlock-count',
     since: '5.18',
     commit: '07ca76067308',
@@ -205,6 +225,68 @@ export const RULES = [
     change:
       'page_referenced_one only reports VM_LOCKED and page_check_references returns PAGEREF_RECLAIM for it (try_to_unmap then mlocks) → page_referenced_one mlocks the page itself and reclaim activates it',
     area: 'mlock',
+    evidence: 'bracketed',
+  },
+  {
+    id: 'wp-reuse-swapcache',
+    since: '5.18',
+    commit: '53a05ad9f21d',
+    title: 'mm: optimize do_wp_page() for exclusive pages in the swapcache',
+    change:
+      "do_wp_page copies a page whose refcount is not 1 → it allows the swap cache's reference: under the page lock it frees the swap slot when no swap PTE needs it (try_to_free_swap) and reuses the page if its refcount is then 1",
+    area: 'fault',
+    evidence: 'bracketed',
+  },
+  {
+    id: 'reuse-swap-page-removed',
+    since: '5.18',
+    commit: 'c145e0b47c77',
+    title:
+      'mm: streamline COW logic in do_swap_page() (the series that ends with mm/swapfile: remove stale reuse_swap_page())',
+    change:
+      "a write swap-in maps the page writable and exclusive when reuse_swap_page counts one user of page and slot → swap_free comes first, a write fault whose page has refcount 2 (ours and the swap cache's) frees the swap copy (should_try_to_free_swap), and the page is mapped exclusive (RMAP_EXCLUSIVE), writable on a write fault, iff its refcount is then 1",
+    area: 'fault',
+    evidence: 'bracketed',
+  },
+  {
+    id: 'wp-reuse-moves-anon-rmap',
+    since: '5.19',
+    commit: '6c54dc6c7437',
+    title: 'mm/rmap: use page_move_anon_rmap() when reusing a mapped PageAnon() page exclusively',
+    change:
+      "a page that do_wp_page reuses by its refcount keeps page->mapping (5.9 dropped the move) → page_move_anon_rmap points it at the faulting VMA's anon_vma again, so rmap walks no longer search the parent and siblings",
+    area: 'anon_vma',
+    evidence: 'bracketed',
+  },
+  {
+    id: 'page-anon-exclusive',
+    since: '5.19',
+    commit: '6c287605fd56',
+    title: 'mm: remember exclusively mapped anonymous pages with PG_anon_exclusive',
+    change:
+      "nothing records that an anonymous page is exclusive to one PTE → PG_anon_exclusive (PG_mappedtodisk's bit, shown by /proc/kpageflags as bit 34): set on new and COW-copied pages, on pages mapped RMAP_EXCLUSIVE and on every reuse; cleared by fork (page_try_dup_anon_rmap), by try_to_unmap and try_to_migrate (page_try_share_anon_rmap) and by KSM's write_protect_page; do_wp_page reuses an exclusive page without looking at any count; a KSM page is never exclusive",
+    area: 'fault',
+    evidence: 'bracketed',
+  },
+  {
+    id: 'migration-entry-exclusive',
+    since: '5.19',
+    commit: '6c287605fd56',
+    title: 'mm: remember exclusively mapped anonymous pages with PG_anon_exclusive (its migration entries)',
+    change:
+      'a migration entry is readable or writable → readable, readable-exclusive or writable: try_to_migrate_one moves PG_anon_exclusive into the entry and remove_migration_pte sets it again (RMAP_EXCLUSIVE) from an exclusive or writable entry; fork and mprotect make such entries of an anonymous page readable (fork) or readable-exclusive (mprotect)',
+    area: 'migration',
+    evidence: 'bracketed',
+  },
+  {
+    id: 'swap-pte-exclusive-marker',
+    since: '5.19',
+    commit: '1493a1913e34',
+    title:
+      'mm/swap: remember PG_anon_exclusive via a swp pte bit (x86: support __HAVE_ARCH_PTE_SWP_EXCLUSIVE)',
+    change:
+      "try_to_unmap_one clears PG_anon_exclusive and stores a plain swap entry → the swap PTE of a page that was exclusive carries the exclusive marker, fork clears it in the parent, and do_swap_page maps such a page exclusive (RMAP_EXCLUSIVE: a page read back into a new frame gets the faulting VMA's anon_vma, not the root) whatever its refcount",
+    area: 'fault',
     evidence: 'bracketed',
   },
   {
@@ -258,6 +340,16 @@ export const RULES = [
     evidence: 'bracketed',
   },
   {
+    id: 'swapin-map-writable',
+    since: '6.11',
+    commit: null,
+    title: 'mm: swap: reuse exclusive folio directly instead of wp page faults (Barry Song)',
+    change:
+      'a read swap-in maps an exclusive page read-only, so the first write takes a write fault to reuse it → do_swap_page maps it writable (not dirty) in a VM_WRITE VMA on a read fault too',
+    area: 'fault',
+    evidence: 'bracketed',
+  },
+  {
     id: 'ksm-checksum-first',
     since: '6.11',
     commit: 'd58a361b0350',
@@ -284,11 +376,15 @@ export type RuleId = (typeof RULES)[number]['id'];
 /** Which rules are in force: one boolean per rule, fixed for the life of an MmSystem. */
 export type RuleSet = Readonly<Record<RuleId, boolean>>;
 
-/** The rules in force in `release`. */
+/**
+ * The rules in force in `release`. Built in one go (Object.fromEntries) rather than key by key, so
+ * that V8 keeps it an object with fast properties: fault paths ask several rules per page, and a
+ * dictionary-mode lookup costs each of them a hash probe.
+ */
 export function rulesFor(release: Release): RuleSet {
-  const set = {} as Record<RuleId, boolean>;
-  for (const rule of RULES) set[rule.id] = atLeast(release, rule.since);
-  return Object.freeze(set);
+  return Object.freeze(
+    Object.fromEntries(RULES.map((rule) => [rule.id, atLeast(release, rule.since)])),
+  ) as RuleSet;
 }
 
 /**

@@ -55,6 +55,11 @@ export class SwapInfo {
     }
   }
 
+  /** vm_swap_full() — include/linux/swap.h: less than half of the swap space is free (never without swap). */
+  vmSwapFull(): boolean {
+    return this.size > 0 && (this.size - this.inUse) * 2 < this.size;
+  }
+
   /** page_swapcount() / swp_swapcount(): users of the slot other than the swap cache. */
   swapCount(offset: number): number {
     const n = this.swapMap.get(offset) ?? 0;

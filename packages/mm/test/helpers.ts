@@ -3,6 +3,7 @@ import {
   addToSwap,
   checkInvariants,
   deleteFromSwapCache,
+  folioTryShareAnonRmapPte,
   MAP_PRIVATE,
   MAP_SHARED,
   type Mm,
@@ -12,6 +13,7 @@ import {
   PAGE_MAPPING_ANON,
   PAGE_MAPPING_FLAGS,
   PAGE_SIZE,
+  PageAnonExclusive,
   PG_dirty,
   PG_swapbacked,
   PG_swapcache,
@@ -21,6 +23,7 @@ import {
   PTE_PRESENT,
   PTE_SPECIAL,
   PTE_SWAP,
+  PTE_SWP_EXCLUSIVE,
   PTRS_PER_PTE,
   type PteTable,
   pageRemoveRmap,
@@ -126,11 +129,11 @@ export function rssFromPtes(sys: MmSystem, mm: Mm): Mm['rss'] {
   for (const t of mm.pgd.allTables())
     for (let i = 0; i < PTRS_PER_PTE; i++) {
       const bits = t.bits[i];
-      if (bits === 0 || bits & PTE_SPECIAL) continue;
       if (bits & PTE_SWAP) {
         rss.swap++;
         continue;
       }
+      if (bits === 0 || bits & PTE_SPECIAL) continue;
       const pfn = t.pfn[i];
       if (mem.mappingTag[pfn] & PAGE_MAPPING_ANON) rss.anon++;
       else if (mem.flags[pfn] & (1 << PG_swapbacked)) rss.shmem++;
@@ -159,11 +162,20 @@ export function expectOnlyPageCacheLeft(sys: MmSystem, eachPage: (pfn: number) =
 }
 
 /**
- * The PTE part of try_to_unmap_one() for an anonymous page in the swap cache: PTE `i` of `t` becomes
- * the swap entry, which gains a swap_map reference, and the page's rss charge moves to MM_SWAPENTS.
+ * The PTE part of try_to_unmap_one() for an anonymous page `pfn` in the swap cache: PTE `i` of `t`
+ * becomes its swap entry, which gains a swap_map reference, the page's rss charge moves to
+ * MM_SWAPENTS, and (5.19) an exclusive page hands PG_anon_exclusive to the entry's marker.
  */
-export function setSwapPte(sys: MmSystem, mm: Mm, t: PteTable, i: number, entry: number): void {
-  setPte(t, i, entry, PTE_SWAP);
+export function setSwapPte(sys: MmSystem, mm: Mm, t: PteTable, i: number, pfn: number): void {
+  const entry = sys.mem.private[pfn];
+  const exclusive = PageAnonExclusive(sys.mem, pfn);
+  if (exclusive) folioTryShareAnonRmapPte(sys.mem, pfn);
+  setPte(
+    t,
+    i,
+    entry,
+    PTE_SWAP | (exclusive && sys.rules['swap-pte-exclusive-marker'] ? PTE_SWP_EXCLUSIVE : 0),
+  );
   sys.swap.swapDuplicate(entry);
   mm.rss.anon--;
   mm.rss.swap++;
@@ -181,14 +193,13 @@ export function swapOutPage(sys: MmSystem, pfn: number, reclaim: boolean): boole
   if (pfn === 0 || (mem.mappingTag[pfn] & PAGE_MAPPING_FLAGS) !== PAGE_MAPPING_ANON) return false;
   if (mem.flags[pfn] & (1 << PG_swapcache)) return false;
   if (!addToSwap(sys, pfn)) return false;
-  const entry = mem.private[pfn];
   for (const mm of sys.mms)
     for (const t of mm.pgd.allTables())
       for (let i = 0; i < PTRS_PER_PTE; i++) {
         const bits = t.bits[i];
         if (!(bits & PTE_PRESENT) || bits & PTE_SPECIAL || t.pfn[i] !== pfn) continue;
         if (bits & PTE_DIRTY) mem.flags[pfn] |= 1 << PG_dirty;
-        setSwapPte(sys, mm, t, i, entry);
+        setSwapPte(sys, mm, t, i, pfn);
         pageRemoveRmap(sys, pfn);
         putPage(sys, pfn);
       }

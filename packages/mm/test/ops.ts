@@ -100,7 +100,7 @@ export function installTestReclaim(sys: MmSystem): number[] {
     const t = mm.pgd.lookup(Math.floor(addr / PAGE_SIZE / PTRS_PER_PTE))!;
     const i = (addr / PAGE_SIZE) % PTRS_PER_PTE;
     t.ptl.lock(sys.current);
-    if (anon) setSwapPte(sys, mm, t, i, mem.private[pfn]);
+    if (anon) setSwapPte(sys, mm, t, i, pfn);
     else {
       setPte(t, i, 0, 0);
       mm.rss[mem.flags[pfn] & (1 << PG_swapbacked) ? 'shmem' : 'file']--;

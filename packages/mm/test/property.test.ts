@@ -1,6 +1,7 @@
 /**
- * Random sequences of the part-1 operations over several processes, under both kernels. After every
- * step: the invariant checker, an rss recount, COW safety, and the data read against a brute-force
+ * Random sequences of the part-1 operations over several processes, under 4.9, the COW rules' releases
+ * (5.9 refcount reuse, 5.18 swap-cache reuse) and 6.12 / 6.18 (PG_anon_exclusive). After every step:
+ * the invariant checker, an rss recount, COW safety, and the data read against a brute-force
  * reference. Every command names its process, page and file by small indices that are taken modulo
  * what exists, so that any shrunk sequence still runs.
  */
@@ -9,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import {
   CONTENT_ZERO,
   checkInvariants,
+  deleteFromSwapCache,
   type File,
   KernelError,
   linearPageIndex,
@@ -19,10 +21,12 @@ import {
   openFile,
   PAGE_MAPPING_ANON,
   PAGE_SIZE,
+  PageAnonExclusive,
   PROT_READ,
   PROT_WRITE,
   PTE_PRESENT,
   PTE_SPECIAL,
+  PTE_SWAP,
   PTE_WRITE,
   readPte,
   sysExit,
@@ -191,20 +195,34 @@ class Contents {
 
 /**
  * COW safety, which no rmap counter shows: a writable PTE of a private mapping maps an anonymous
- * page that nothing else maps; a present PTE of a shared mapping maps the file's cached page.
+ * page that nothing else maps — from 5.19 one marked PG_anon_exclusive, and whatever is so marked
+ * is mapped by that one PTE and by no swap entry; a present PTE of a shared mapping maps the file's
+ * cached page.
  */
 function checkSharing(sys: MmSystem): void {
   const mem = sys.mem;
+  const flagged = sys.rules['page-anon-exclusive'];
   for (const mm of sys.mms)
     for (const vma of mm.vmas())
       for (let a = vma.vmStart; a < vma.vmEnd; a += PAGE_SIZE) {
         const { pfn, bits } = readPte(mm, a);
+        if (bits & PTE_SWAP) {
+          const cached = sys.swap.cache.get(pfn);
+          if (cached !== undefined) expect(PageAnonExclusive(mem, cached), 'a swapped-out copy').toBe(false);
+          continue;
+        }
         if (!(bits & PTE_PRESENT) || bits & PTE_SPECIAL) continue;
+        if (PageAnonExclusive(mem, pfn)) {
+          expect(flagged).toBe(true);
+          expect(vma.vmFlags & VM_SHARED).toBe(0);
+          expect(mem.mapcount[pfn], `exclusive pfn ${pfn} mapped once`).toBe(0);
+        }
         if (vma.vmFlags & VM_SHARED)
           expect(vma.vmFile!.mapping.pageTree.get(linearPageIndex(vma, a))).toBe(pfn);
         else if (bits & PTE_WRITE) {
           expect(mem.mappingTag[pfn] & PAGE_MAPPING_ANON).not.toBe(0);
           expect(mem.mapcount[pfn]).toBe(0);
+          if (flagged) expect(PageAnonExclusive(mem, pfn), `writable pfn ${pfn} is exclusive`).toBe(true);
         }
       }
 }
@@ -283,11 +301,23 @@ class Run {
       }
     }
   }
-  /** Exit every process, then nothing but the regular files' page cache may be left. */
+  /**
+   * Exit every process, then nothing but the regular files' page cache may be left — and, from 5.9
+   * to 5.13, pages that a COW copy left in the swap cache, unmapped and needed by no swap PTE, until
+   * reclaim frees them (from 5.14 wp_page_copy frees them itself, cow-free-swap-cache).
+   */
   teardown(): void {
     const sys = this.sys;
     for (const mm of [...this.procs]) sysExit(sys, mm);
     this.procs.length = 0;
+    for (const [entry, pfn] of [...sys.swap.cache]) {
+      expect(
+        sys.rules['cow-reuse-refcount'] && !sys.rules['cow-free-swap-cache'],
+        `pfn ${pfn} left in swap`,
+      ).toBe(true);
+      expect(sys.swap.swapCount(entry)).toBe(0);
+      deleteFromSwapCache(sys, pfn); // what reclaim would do
+    }
     expect([...sys.files.values()].filter((f) => f.shmem)).toEqual([]);
     expectOnlyPageCacheLeft(sys, (pfn) => expect(sys.mem.mapcount[pfn]).toBe(-1));
   }
@@ -305,7 +335,7 @@ function runAll(kernel: string, cmds: Cmd[]): void {
   run.teardown();
 }
 
-describe.each(['4.9', '6.12', '6.18'])('random operation sequences (kernel %s)', (kernel) => {
+describe.each(['4.9', '5.9', '5.18', '6.12', '6.18'])('random operation sequences (kernel %s)', (kernel) => {
   it('keep every invariant after every step and leave nothing behind', () => {
     fc.assert(
       fc.property(fc.array(cmd, { minLength: 1, maxLength: 40, size: 'max' }), (cmds) =>

@@ -18,6 +18,7 @@ import {
   PageSwapCache,
   PG_active,
   PG_dirty,
+  PG_mappedtodisk,
   PG_referenced,
   PG_swapbacked,
   PG_swapcache,
@@ -27,6 +28,7 @@ import {
   PTE_MIGRATION,
   PTE_PRESENT,
   PTE_PROTNONE,
+  PTE_SWP_EXCLUSIVE,
   PTE_WRITE,
   PTE_YOUNG,
   pageAddAnonRmap,
@@ -36,6 +38,7 @@ import {
   pteIndex,
   putAnonVma,
   putPage,
+  RMAP_EXCLUSIVE,
   setPte,
   trylockPage,
   unlockPage,
@@ -62,7 +65,9 @@ import { tryToMigrate, tryToUnmap } from './try-to-unmap.js';
  * remove_migration_pte() — mm/migrate.c: under the PTE lock, a migration entry for `old` becomes a
  * PTE of `newPfn` with the VMA's protection — old and clean under 4.9 (pte_mkold(mk_pte)), young and
  * dirty as the entry recorded under 6.12; writable only for a write entry in a VM_WRITE VMA
- * (maybe_mkwrite) — and the new page gains the reference and the mapping. Always SWAP_AGAIN.
+ * (maybe_mkwrite) — and the new page gains the reference and the mapping: from 5.19 an exclusive
+ * mapping (RMAP_EXCLUSIVE, so PG_anon_exclusive again) for an anonymous page whose entry was
+ * writable or readable-exclusive. Always SWAP_AGAIN.
  */
 export function removeMigrationPte(
   sys: MmSystem,
@@ -89,8 +94,10 @@ export function removeMigrationPte(
     else if (entry & PTE_WRITE && vma.vmFlags & VM_WRITE) bits |= PTE_WRITE;
     if (sys.rules['migration-entry-young-dirty']) bits |= entry & (PTE_YOUNG | PTE_DIRTY);
     setPte(t, i, newPfn, bits);
-    if (PageAnon(sys.mem, newPfn)) pageAddAnonRmap(sys, newPfn, vma, addr);
-    else pageAddFileRmap(sys, newPfn);
+    if (PageAnon(sys.mem, newPfn)) {
+      const exclusive = sys.rules['migration-entry-exclusive'] && entry & (PTE_WRITE | PTE_SWP_EXCLUSIVE);
+      pageAddAnonRmap(sys, newPfn, vma, addr, exclusive ? RMAP_EXCLUSIVE : 0);
+    } else pageAddFileRmap(sys, newPfn);
     if (vma.vmFlags & VM_LOCKED) mlockVmaPage(sys, newPfn);
   }
   t.ptl.unlock(task);
@@ -137,8 +144,12 @@ export interface MigrateResult {
   anonVma: AnonVma | null;
 }
 
-/** Page flags that migrate_page_copy() (6.12 folio_migrate_flags) sets on the new page when set on the old one. */
-const COPIED_FLAGS = (1 << PG_referenced) | (1 << PG_uptodate) | (1 << PG_dirty);
+/**
+ * Page flags that migrate_page_copy() (6.12 folio_migrate_flags) sets on the new page when set on
+ * the old one. PG_mappedtodisk is among them, so PG_anon_exclusive, its bit, goes along on a page
+ * that no PTE maps; a mapped page's flag travels in its migration entries instead.
+ */
+const COPIED_FLAGS = (1 << PG_referenced) | (1 << PG_uptodate) | (1 << PG_dirty) | (1 << PG_mappedtodisk);
 
 /**
  * migrate_page_move_mapping() + migrate_page_copy() — mm/migrate.c (4.9; 6.12

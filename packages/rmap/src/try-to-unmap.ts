@@ -13,11 +13,13 @@
  * mapped SWAP_AGAIN (without SWAP_* codes, callers test folio_mapped() instead).
  */
 import {
+  folioTryShareAnonRmapPte,
   type MmSystem,
   mlockVmaPage,
   mmCounter,
   type Page,
   PageAnon,
+  PageAnonExclusive,
   PageKsm,
   PageLocked,
   PageSwapCache,
@@ -25,6 +27,7 @@ import {
   PTE_DIRTY,
   PTE_MIGRATION,
   PTE_SWAP,
+  PTE_SWP_EXCLUSIVE,
   PTE_WRITE,
   PTE_YOUNG,
   pageMapped,
@@ -123,10 +126,17 @@ export function tryToUnmapOne(
     t.ptl.unlock(task);
     return ttuAnonNotInSwapCache(sys, pfn, vma, address);
   }
+  // 5.19: the page stops being exclusive while unmapped (folio_try_share_anon_rmap_pte, which never
+  // fails without GUP pins); the entry remembers that it was.
+  const exclusive = anon && PageAnonExclusive(mem, pfn);
+  if (exclusive) folioTryShareAnonRmapPte(mem, pfn);
   if (migration) {
-    // The entry carries the old frame and the write bit; 6.12 (x86) also keeps young and dirty.
+    // The entry carries the old frame and the write bit (a writable entry), from 5.19 the exclusive
+    // bit of a read-only one (readable-exclusive); 6.12 (x86) also keeps young and dirty.
     const keep = sys.rules['migration-entry-young-dirty'] ? PTE_WRITE | PTE_YOUNG | PTE_DIRTY : PTE_WRITE;
-    setPte(t, i, pfn, PTE_MIGRATION | (pteval & keep));
+    const readableExclusive =
+      exclusive && sys.rules['migration-entry-exclusive'] && !(pteval & PTE_WRITE) ? PTE_SWP_EXCLUSIVE : 0;
+    setPte(t, i, pfn, PTE_MIGRATION | (pteval & keep) | readableExclusive);
   } else if (anon) {
     if (!(mem.flags[pfn] & (1 << PG_dirty)) && flags & TTU_LZFREE) {
       mm.rss.anon--;
@@ -137,7 +147,8 @@ export function tryToUnmapOne(
       sys.swap.swapDuplicate(entry);
       mm.rss.anon--;
       mm.rss.swap++;
-      setPte(t, i, entry, PTE_SWAP);
+      const marker = exclusive && sys.rules['swap-pte-exclusive-marker'] ? PTE_SWP_EXCLUSIVE : 0;
+      setPte(t, i, entry, PTE_SWAP | marker);
     }
   } else mm.rss[mmCounter(sys, pfn)]--;
   pageRemoveRmap(sys, pfn);

@@ -255,12 +255,6 @@ function freeIt(sys: MmSystem, pfn: number, why: string): [ReclaimOutcome, strin
   return verdict('freed', why);
 }
 
-/** vm_swap_full() — include/linux/swap.h: less than half of the swap space is free (never without swap). */
-function vmSwapFull(sys: MmSystem): boolean {
-  const swap = sys.swap;
-  return swap.size > 0 && (swap.size - swap.inUse) * 2 < swap.size;
-}
-
 /**
  * cull_mlocked — shrink_page_list() (4.9): an mlocked page gives up its swap slot
  * (try_to_free_swap) and goes back to be filed as unevictable.
@@ -280,7 +274,7 @@ function activateLocked(sys: MmSystem, pfn: number, why: string): [ReclaimOutcom
   const mem = sys.mem;
   const mlocked = sys.rules['remove-swap-mlock'] && (mem.flags[pfn] & (1 << PG_mlocked)) !== 0;
   let reason = `activate_locked: ${why}`;
-  if (PageSwapCache(mem, pfn) && (vmSwapFull(sys) || mlocked) && tryToFreeSwap(sys, pfn))
+  if (PageSwapCache(mem, pfn) && (sys.swap.vmSwapFull() || mlocked) && tryToFreeSwap(sys, pfn))
     reason += `; ${mlocked ? 'mlocked' : 'swap is more than half full'}: the swap slot is freed`;
   if (mlocked) return verdict('culled', `${reason}; mlocked, so not set active: it goes back unevictable`);
   return verdict('activated', reason);

@@ -1,6 +1,7 @@
 import {
   addToSwap,
   checkInvariants,
+  deleteFromSwapCache,
   ksmExternalRefs,
   ksmRunToFixedPoint,
   lockPage,
@@ -8,11 +9,14 @@ import {
   type Mm,
   MmSystem,
   PAGE_SIZE,
+  PageAnonExclusive,
   PageKsm,
+  PageSwapCache,
   PROT_READ,
   PROT_WRITE,
   PTE_PRESENT,
   PTE_SWAP,
+  pageAnonVma,
   pageStableNode,
   readPte,
   sysExit,
@@ -22,6 +26,7 @@ import {
   sysMmap,
   unlockPage,
   userAccess,
+  vmaAt,
 } from '@rmaplab/mm';
 import { describe, expect, it } from 'vitest';
 import { TTU_IGNORE_ACCESS, TTU_UNMAP } from '../src/codes.js';
@@ -154,6 +159,54 @@ describe('rmap_walk_ksm', () => {
       expect(log.visits.length).toBe(sharers);
       expect(log.visits.length).toBeLessThanOrEqual(256);
       expect(sys.mem.mapcount[pfn]).toBe(-1);
+    }
+  });
+});
+
+describe('KSM and PG_anon_exclusive (5.19): a KSM page is never exclusive', () => {
+  it('write_protect_page takes the flag away from the exclusive pages it merges', () => {
+    const sys = new MmSystem({ kernel: '6.12' });
+    const mm = sys.newMm('P');
+    sysMmap(sys, mm, { addr: ADDR, len: 2 * PAGE_SIZE, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE });
+    for (const a of [ADDR, ADDR + PAGE_SIZE]) {
+      userAccess(sys, mm, a, true);
+      sys.mem.content[readPte(mm, a).pfn] = sys.contentFor('same');
+    }
+    expect(PageAnonExclusive(sys.mem, readPte(mm, ADDR).pfn)).toBe(true);
+    sysMadvise(sys, mm, ADDR, 2 * PAGE_SIZE, 'mergeable');
+    ksmRunToFixedPoint(sys);
+    check(sys);
+    const kpfn = readPte(mm, ADDR).pfn;
+    expect(PageKsm(sys.mem, kpfn)).toBe(true);
+    expect(readPte(mm, ADDR + PAGE_SIZE).pfn).toBe(kpfn);
+    expect(PageAnonExclusive(sys.mem, kpfn)).toBe(false);
+    // Breaking COW on it gives an exclusive copy again.
+    userAccess(sys, mm, ADDR, true);
+    expect(PageAnonExclusive(sys.mem, readPte(mm, ADDR).pfn)).toBe(true);
+    check(sys);
+  });
+
+  it('ksm_might_need_to_copy: a KSM page swapped out and freed, read back by two families, is copied for the second', () => {
+    for (const kernel of ['4.9', '6.12'] as const) {
+      const { sys, mms, kpfn } = merged(kernel, 2);
+      sys.as(sys.kswapd, () => {
+        expect(addToSwap(sys, kpfn)).toBe(true);
+        lockPage(sys, kpfn);
+        tryToUnmap(sys, kpfn, reclaimFlags(sys));
+        unlockPage(sys, kpfn);
+        deleteFromSwapCache(sys, kpfn); // written out: the frame goes, its stable node is stale
+      });
+      check(sys);
+      userAccess(sys, mms[0], ADDR, false); // read into a new page, P0's family's now
+      const first = readPte(mms[0], ADDR).pfn;
+      userAccess(sys, mms[1], ADDR, false); // P1's family cannot map it: a copy
+      const second = readPte(mms[1], ADDR).pfn;
+      expect(second, kernel).not.toBe(first);
+      expect(sys.mem.content[second]).toBe(sys.mem.content[first]);
+      expect(pageAnonVma(sys.mem, second)).toBe(vmaAt(mms[1], ADDR)!.anonVma);
+      expect(PageAnonExclusive(sys.mem, second), kernel).toBe(kernel === '6.12');
+      expect(PageSwapCache(sys.mem, second)).toBe(false);
+      check(sys);
     }
   });
 });

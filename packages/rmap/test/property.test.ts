@@ -1,10 +1,10 @@
 /**
  * Random states from sequences of mm operations (spawn, mmap of every kind, access, fork, exit,
  * munmap, mprotect, mlock) mixed with the rmap clients (try_to_unmap with random flags, migration,
- * reclaim, page_referenced, page_mkclean), under both kernels. After every step: the invariant
- * checker, and for every mapped page, the PTEs an rmap walk finds equal the PTEs that map it found by
- * brute force over every process's page table (none missed, none invented). After try_to_unmap
- * returns SWAP_SUCCESS, no PTE maps the page.
+ * reclaim, page_referenced, page_mkclean), under 4.9, 5.9, 5.18, 6.12 and 6.18. After every step:
+ * the invariant checker, and for every mapped page, the PTEs an rmap walk finds equal the PTEs that
+ * map it found by brute force over every process's page table (none missed, none invented). After
+ * try_to_unmap returns SWAP_SUCCESS, no PTE maps the page.
  */
 import {
   KernelError,
@@ -252,7 +252,7 @@ function rmapOp(w: World, mm: Mm | undefined, c: Extract<Cmd, { op: 'rmap' }>): 
 }
 
 describe('rmap walks against brute force on random states', () => {
-  for (const kernel of ['4.9', '6.12', '6.18']) {
+  for (const kernel of ['4.9', '5.9', '5.18', '6.12', '6.18']) {
     it(`walks find exactly the PTEs that map each page; try_to_unmap success leaves none (${kernel})`, () => {
       fc.assert(
         fc.property(

@@ -11,6 +11,7 @@ import {
   PAGE_MAPPING_FLAGS,
   PAGE_MAPPING_KSM,
   PAGE_SIZE,
+  PageAnonExclusive,
   PTE_MIGRATION,
   PTE_PRESENT,
   PTE_PROTNONE,
@@ -198,6 +199,10 @@ export function buildStateGraph(sys: MmSystem, procs: Iterable<ProcState>): Stat
         _mapcount: pfn === 0 ? -1 : mem.mapcount[pfn],
         _refcount: mem.refcount[pfn],
         flags: observedFlags(sys, pfn).join(' '),
+        // PG_anon_exclusive exists from 5.19 (page-anon-exclusive); the zero page is never exclusive.
+        ...(sys.rules['page-anon-exclusive']
+          ? { anon_exclusive: pfn !== 0 && PageAnonExclusive(mem, pfn) }
+          : {}),
         mapping,
         index: pfn === 0 ? null : mem.index[pfn],
         mapped_at: where.join(' '),
