@@ -45,7 +45,7 @@ import {
   VM_WRITE,
   type VmArea,
 } from '@rmaplab/mm';
-import { SWAP_AGAIN, TTU_IGNORE_ACCESS, TTU_IGNORE_MLOCK, TTU_MIGRATION } from './codes.js';
+import { SWAP_AGAIN, TTU_IGNORE_ACCESS, TTU_IGNORE_MLOCK, TTU_MIGRATION, ttuFlagsMissing } from './codes.js';
 import {
   newWalkLog,
   notePteProbe,
@@ -128,7 +128,7 @@ export interface MigrateResult {
   oldPfn: number;
   /** The new frame (freed again when the migration failed). */
   newPfn: number;
-  /** try_to_unmap's SWAP_* result (null when the page was not mapped). */
+  /** try_to_unmap's (or try_to_migrate's) result as the model's SWAP_* code (null when the page was not mapped). */
   unmap: number | null;
   /** The try_to_unmap walk and the remove_migration_ptes walk. */
   unmapLog: WalkLog;
@@ -185,7 +185,8 @@ function moveToNewPage(sys: MmSystem, newPfn: number, old: number): boolean {
 /**
  * unmap_and_move() / __unmap_and_move() — mm/migrate.c, for one page, synchronously (MIGRATE_SYNC,
  * force): isolate (a reference), lock the page, pin its anon_vma (page_get_anon_vma), unmap with
- * migration entries (4.9: TTU_MIGRATION|TTU_IGNORE_MLOCK|TTU_IGNORE_ACCESS; 6.12: try_to_migrate),
+ * migration entries (4.9: TTU_MIGRATION|TTU_IGNORE_MLOCK|TTU_IGNORE_ACCESS, without the last from
+ * 5.11, which has no such flag; 5.14: try_to_migrate(page, 0)),
  * move to a new frame if nothing maps the old one any more, remove the migration entries (towards
  * the new frame, or back to the old one on failure), drop the pin and the isolation reference.
  */
@@ -226,10 +227,10 @@ export function migratePage(sys: MmSystem, page: Page | number): MigrateResult {
   if (sys.tracing)
     sys.trace(
       'migrate_pages',
-      `pfn ${old} → ${result.rc === 'MIGRATEPAGE_SUCCESS' ? newPfn : 'stays'}: ${result.rc}`,
+      `pfn ${old} → ${result.rc === 'MIGRATEPAGE_SUCCESS' ? newPfn : 'stays'}: ${sys.name(result.rc)}`,
       {
         pfn: old,
-        result: result.rc,
+        result: sys.name(result.rc),
       },
     );
   return result;
@@ -243,7 +244,12 @@ function unmapAndMove(sys: MmSystem, r: MigrateResult): void {
   if (pageMapped(mem, old)) {
     r.unmap = sys.rules['try-to-migrate']
       ? tryToMigrate(sys, old, 0, r.unmapLog)
-      : tryToUnmap(sys, old, TTU_MIGRATION | TTU_IGNORE_MLOCK | TTU_IGNORE_ACCESS, r.unmapLog);
+      : tryToUnmap(
+          sys,
+          old,
+          (TTU_MIGRATION | TTU_IGNORE_MLOCK | TTU_IGNORE_ACCESS) & ~ttuFlagsMissing(sys.rules),
+          r.unmapLog,
+        );
     wasMapped = true;
   }
   if (!pageMapped(mem, old) && moveToNewPage(sys, r.newPfn, old)) r.rc = 'MIGRATEPAGE_SUCCESS';
