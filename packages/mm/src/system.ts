@@ -139,7 +139,8 @@ export class MmSystem {
     let fn: string;
     if (e.lock.kind === 'rwsem') fn = (e.type === 'release' ? release : take) + e.mode;
     else fn = e.type === 'release' ? release : take;
-    if (e.type === 'trylock-failed') fn = e.lock.kind === 'rwsem' ? `${trylock}${e.mode}_trylock` : trylock;
+    if (e.type === 'trylock-failed' || e.trylock)
+      fn = e.lock.kind === 'rwsem' ? `${trylock}${e.mode}_trylock` : trylock;
     const what = e.type === 'acquire' ? 'took' : e.type === 'release' ? 'released' : e.type;
     this.emit({
       kind: 'lock',
