@@ -237,9 +237,13 @@ function decide(sys: MmSystem, r: ReclaimResult, opts: ShrinkOptions): [ReclaimO
   return freeIt(
     sys,
     pfn,
-    PageAnon(mem, pfn)
-      ? 'free_it: the data is in swap, the page is freed'
-      : 'free_it: dropped from the page cache',
+    !PageAnon(mem, pfn)
+      ? 'free_it: dropped from the page cache'
+      : r.wrote
+        ? 'free_it: the data is in swap, the page is freed'
+        : // Clean: pageout() is not called, the swap slot is trusted to hold the data (before 4.14,
+          // for a page add_to_swap just gave a slot, it does not: add-to-swap-dirty).
+          'free_it: clean, so pageout() did not write it; the page is freed',
   );
 }
 
