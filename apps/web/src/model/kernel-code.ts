@@ -182,7 +182,10 @@ export const LISTINGS: readonly Listing[] = [
     lines: [
       L('', 'bool try_to_unmap(page, flags):  /* the caller holds the page lock */'),
       L('', '  rwc = { .rmap_one = try_to_unmap_one, .arg = flags,'),
-      L('', '          .done = page_mapcount_is_zero, .anon_lock = page_lock_anon_vma_read }'),
+      L(
+        '',
+        '          .done = page_mapcount_is_zero /* 5.12: page_not_mapped */, .anon_lock = page_lock_anon_vma_read }',
+      ),
       L(
         'invalid',
         '  if (flags & (TTU_MIGRATION|TTU_SPLIT_FREEZE)) and the page is anon: rwc.invalid_vma = invalid_migration_vma',
@@ -198,7 +201,8 @@ export const LISTINGS: readonly Listing[] = [
     lines: [
       L('', 'void try_to_unmap(folio, flags):  /* a page until 5.18; the caller holds its lock */'),
       L('', '  rwc = { .rmap_one = try_to_unmap_one, .arg = flags,'),
-      L('', '          .done = folio_not_mapped, .anon_lock = folio_lock_anon_vma_read }'),
+      L('', '          .done = folio_not_mapped /* 6.2; page_not_mapped before */,'),
+      L('', '          .anon_lock = folio_lock_anon_vma_read /* 5.18; page_lock_anon_vma_read before */ }'),
       L('walk', '  (flags & TTU_RMAP_LOCKED) ? rmap_walk_locked(folio, &rwc) : rmap_walk(folio, &rwc)'),
       L('return', '  /* returns nothing: the caller tests folio_mapped() */'),
     ],
@@ -238,8 +242,8 @@ export const LISTINGS: readonly Listing[] = [
     since: '5.14',
     lines: [
       L('', 'void try_to_migrate(folio, flags):  /* a page until 5.18; the caller holds its lock */'),
-      L('', '  rwc = { .rmap_one = try_to_migrate_one, .done = folio_not_mapped,'),
-      L('', '          .anon_lock = folio_lock_anon_vma_read }'),
+      L('', '  rwc = { .rmap_one = try_to_migrate_one, .done = folio_not_mapped /* 6.2 */,'),
+      L('', '          .anon_lock = folio_lock_anon_vma_read /* 5.18; page_lock_anon_vma_read before */ }'),
       L(
         'invalid',
         '  if (!folio_test_ksm(folio) && folio_test_anon(folio)) rwc.invalid_vma = invalid_migration_vma',
@@ -598,6 +602,7 @@ export const LISTINGS: readonly Listing[] = [
     until: '5.18',
     lines: [
       L('', 'bool page_mlock_one(page, vma, address, arg):'),
+      L('munlock', '  if (!(vma->vm_flags & VM_LOCKED)) return true  /* nothing here keeps it mlocked */'),
       L(
         'check',
         '  while (page_vma_mapped_walk(&pvmw)):  /* the PTE, under its lock */',
