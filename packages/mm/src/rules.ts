@@ -153,7 +153,7 @@ export const RULES = [
   {
     id: 'ttu-split-freeze',
     since: '4.14',
-    commit: 'b5ff8161e37c',
+    commit: null,
     title: 'mm: thp: introduce separate TTU flag for thp freezing',
     change:
       'try_to_unmap takes no TTU_SPLIT_FREEZE → TTU_SPLIT_FREEZE (0x100) makes try_to_unmap_one install migration entries, as TTU_MIGRATION does, for the THP split to freeze a page',
