@@ -181,6 +181,34 @@ describe('the seed story', () => {
     expect(w.sys.mem.flags[pfn] & (1 << PG_mlocked)).toBe(0);
   });
 
+  it('the munlock walk is try_to_unmap_one’s to 5.13, page_mlock_one’s to 5.17, and no walk the trace shows from 5.18', () => {
+    for (const [kernel, rmapOne] of [
+      ['5.13', 'try_to_unmap_one'],
+      ['5.14', 'page_mlock_one'],
+      ['5.18', null],
+    ] as const) {
+      const w = new World({ kernel });
+      w.shareFile(['A', 'B'], 'f', 1, 'data');
+      w.mlock('A', 'f');
+      w.mlock('B', 'f');
+      const pfn = w.pfn('A', 'f');
+      const fns: string[] = [];
+      w.sys.setTrace((e) => fns.push(e.fn));
+      w.munlock('A', 'f');
+      w.sys.setTrace(null);
+      // B's locked VMA keeps the page mlocked whichever way the release finds it.
+      expect(w.sys.mem.flags[pfn] & (1 << PG_mlocked), kernel).not.toBe(0);
+      if (rmapOne) expect(fns, kernel).toContain(rmapOne);
+      else
+        expect(
+          fns.filter((f) => f.startsWith('rmap_walk')),
+          kernel,
+        ).toEqual([]);
+      expect(fns, kernel).toContain(kernel === '5.18' ? 'munlock_page' : 'munlock_vma_page');
+      w.check();
+    }
+  });
+
   it('a young PTE gives SWAP_FAIL and is aged; the next try succeeds (4.9), 6.12 has no young check', () => {
     for (const kernel of ['4.9', '6.12'] as const) {
       const w = new World({ kernel });
