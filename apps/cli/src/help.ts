@@ -12,7 +12,7 @@ export const HELP: Record<'' | Command, string> = {
 Usage: rmaplab <command> [options]
 
 Commands:
-  run FILE      run a scenario: observations, rmap walks, SWAP_* results
+  run FILE      run a scenario: observations, rmap walks, their results as the release has them
   graph FILE    the rmap structures after a step, as dot, mermaid or json
   maps PID|FILE turn /proc/PID/maps into a scenario of mmap statements
   demo          kswapd unmaps a page shared by a parent and its forked children, step by step

@@ -19,21 +19,13 @@ export function renderEvent(e: TraceEvent, c: Colors): string {
   return `${c.dim(`[${e.task}]`)} ${c.cyan(e.fn)}: ${e.msg}`;
 }
 
-/** The kernel entry point an rmap statement runs, for the report's first line. */
-const REPORT_FN: Record<OpReport['op'], string> = {
-  walk: 'rmap_walk',
-  unmap: 'try_to_unmap',
-  reclaim: 'shrink_page_list',
-  referenced: 'page_referenced',
-  migrate: 'migrate_pages',
-  mkclean: 'page_mkclean',
-  ksm: 'ksmd',
-};
-
-/** An rmap statement's (or ksm's) report: the result, every VMA the walk visited, then details. */
+/**
+ * An rmap statement's (or ksm's) report: its kernel entry point (as the release names it) and
+ * result, every VMA the walk visited, then details.
+ */
 export function renderReport(rep: OpReport, c: Colors): string {
   const page = rep.pfn === undefined ? '' : `(pfn ${rep.pfn})`;
-  const lines = [`${REPORT_FN[rep.op]}${page}: ${c.bold(rep.result)}`];
+  const lines = [`${rep.fn}${page}: ${c.bold(rep.result)}`];
   const width = Math.max(0, ...rep.visits.map((v) => v.where.length));
   rep.visits.forEach((v, i) => {
     lines.push(

@@ -3,10 +3,10 @@
  * `rmaplab run`) and NAME.jsonl (`--json`). Regenerate with UPDATE_GOLDEN=1 after checking the
  * difference is intended.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, rmaplab } from './helpers.js';
+import { compareGolden, ROOT, rmaplab, runRecord } from './helpers.js';
 
 const EXAMPLES = join(ROOT, 'examples');
 const GOLDEN = join(EXAMPLES, 'golden');
@@ -16,13 +16,7 @@ const names = readdirSync(EXAMPLES)
   .sort();
 
 function compare(file: string, actual: string): void {
-  const path = join(GOLDEN, file);
-  if (process.env.UPDATE_GOLDEN) {
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, actual);
-  }
-  expect(existsSync(path), `${path} is missing: run with UPDATE_GOLDEN=1`).toBe(true);
-  expect(actual).toBe(readFileSync(path, 'utf8'));
+  compareGolden(join(GOLDEN, file), actual);
 }
 
 describe('examples', () => {
@@ -63,8 +57,7 @@ const RELEASES = ['4.9', '6.12', '6.18'];
 describe.each(RELEASES)('examples under Linux %s', (release) => {
   it.each(names)('%s', async (name) => {
     const r = await rmaplab(['run', `examples/${name}.rmap`, '--check', '--set', `kernel=${release}`]);
-    const tail = r.stderr ? `--- stderr\n${r.stderr}` : '';
-    compare(join('releases', release, `${name}.txt`), `${r.stdout}${tail}--- exit status ${r.status}\n`);
+    compare(join('releases', release, `${name}.txt`), runRecord(r));
     expect(r.status === 0 || /^examples\/\S+:\d+:\d+: error: /.test(r.stderr), r.stderr).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
-import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import { main } from '../src/cli.js';
 import { type Io, OutputClosed, readBounded } from '../src/io.js';
 
@@ -72,4 +73,23 @@ export function steppingClock(step: number): () => number {
     t += step;
     return t;
   };
+}
+
+/**
+ * `actual` against the golden file at `path` (absolute); UPDATE_GOLDEN=1 writes it first. Read the
+ * difference before regenerating.
+ */
+export function compareGolden(path: string, actual: string): void {
+  if (process.env.UPDATE_GOLDEN) {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, actual);
+  }
+  expect(existsSync(path), `${path} is missing: run with UPDATE_GOLDEN=1`).toBe(true);
+  expect(actual).toBe(readFileSync(path, 'utf8'));
+}
+
+/** What a run printed, as the per-release goldens keep it: stdout, then stderr, then the exit status. */
+export function runRecord(r: Captured): string {
+  const tail = r.stderr ? `--- stderr\n${r.stderr}` : '';
+  return `${r.stdout}${tail}--- exit status ${r.status}\n`;
 }

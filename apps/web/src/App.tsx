@@ -128,7 +128,8 @@ export function App() {
   const events = shownDetail?.events ?? [];
   const eventCount = shownDetail?.meta.eventCount ?? 0;
   const op = shownDetail?.meta.op ?? '';
-  const passes = useMemo(() => passesOf(events, op), [events, op]);
+  const stepKernel = shownDetail?.meta.kernel;
+  const passes = useMemo(() => passesOf(events, op, stepKernel), [events, op, stepKernel]);
   const isWalk = passes.length > 0 && !shownDetail?.eventsPaged;
   const ev = Math.min(eventCursor < 0 ? eventCount - 1 : eventCursor, eventCount - 1);
 

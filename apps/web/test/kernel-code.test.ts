@@ -1,22 +1,28 @@
+import { compareReleases, parseRelease } from '@rmaplab/mm';
 import { describe, expect, it } from 'vitest';
 import { EXAMPLES } from '../src/model/examples';
 import { codeStack, LISTINGS, lastCodeStack, listingFor, listingsFor } from '../src/model/kernel-code';
-import { runSession } from '../src/model/session';
+import { runSession, withKernel } from '../src/model/session';
 import { isRmapOne, type Pass, passAt, passesOf } from '../src/model/walk';
 import { expectedFunction } from './expected-code';
 
-/** Every statement of every example that walks the rmap, with its events. */
-const walkSteps = EXAMPLES.flatMap((ex) => {
-  const s = runSession(ex.text);
-  return s.steps
-    .filter((m) => m.walks)
-    .map((m) => ({
-      name: `${ex.name} step ${m.step} (${m.source})`,
-      op: m.op,
-      kernel: m.kernel,
-      events: s.detail(m.step).events,
-    }));
-});
+/** Every statement that walks the rmap of every example run under `kernel` (its own release: null). */
+const walksOf = (kernel: string | null) =>
+  EXAMPLES.flatMap((ex) => {
+    const s = runSession(kernel ? withKernel(ex.text, kernel) : ex.text);
+    return s.steps
+      .filter((m) => m.walks)
+      .map((m) => ({
+        name: `${ex.name} step ${m.step} (${m.source}) under ${m.kernel}`,
+        op: m.op,
+        kernel: m.kernel,
+        events: s.detail(m.step).events,
+      }));
+  });
+
+/** Every walk of every example: as written, and under 6.12 and 6.18. */
+const walkSteps = walksOf(null);
+const modernSteps = [...walksOf('6.12'), ...walksOf('6.18')];
 
 describe('the kernel code panel on every example', () => {
   it('has walks to check', () => {
@@ -25,8 +31,8 @@ describe('the kernel code panel on every example', () => {
 
   it('maps every walk event to its own function and a line of that function that produces it', () => {
     let checked = 0;
-    for (const { name, op, kernel, events } of walkSteps) {
-      const passes = passesOf(events, op);
+    for (const { name, op, kernel, events } of [...walkSteps, ...modernSteps]) {
+      const passes = passesOf(events, op, kernel);
       events.forEach((e, i) => {
         const pass = passAt(passes, i);
         if (!pass) return;
@@ -43,11 +49,52 @@ describe('the kernel code panel on every example', () => {
         checked++;
       });
     }
-    expect(checked).toBeGreaterThan(200);
+    expect(checked).toBeGreaterThan(600);
+  });
+
+  it('under 6.12 and 6.18 shows each function’s own 6.x listing: no SWAP_*, no 4.9 name', () => {
+    const modern = new Set<string>();
+    for (const { name, op, kernel, events } of modernSteps) {
+      const passes = passesOf(events, op, kernel);
+      for (const fn of listingsFor(events, passes, op, kernel)) {
+        const l = listingFor(fn, kernel)!;
+        expect(l.fn, name).toBe(fn);
+        // The listing describes the release (not the oldest one standing in for a missing one).
+        expect(
+          compareReleases(parseRelease(l.since), parseRelease(kernel)),
+          `${name}: ${fn}`,
+        ).toBeLessThanOrEqual(0);
+        expect(
+          l.until === undefined || compareReleases(parseRelease(kernel), parseRelease(l.until)) < 0,
+        ).toBe(true);
+        const text = l.lines.map((x) => x.text).join('\n');
+        expect(text, `${name}: ${fn}`).not.toMatch(/SWAP_|page_check_address\(|PAGEREF_/);
+        modern.add(fn);
+      }
+      for (const e of events)
+        expect(e.fn, name).not.toMatch(/^(page_referenced|page_check_address|shrink_page_list)/);
+    }
+    expect([...modern].sort()).toEqual(
+      expect.arrayContaining([
+        'folio_mkclean',
+        'folio_referenced',
+        'folio_referenced_one',
+        'migrate_pages',
+        'rmap_walk_anon',
+        'rmap_walk_file',
+        'shrink_folio_list',
+        'try_to_migrate',
+        'try_to_migrate_one',
+        'try_to_unmap',
+        'try_to_unmap_one',
+      ]),
+    );
   });
 
   it('shows the caller and the client above the walker: shrink_page_list → page_referenced, then → try_to_unmap', () => {
-    const reclaim = walkSteps.find((s) => s.op === 'reclaim' && passesOf(s.events, s.op).length === 2)!;
+    const reclaim = walkSteps.find(
+      (s) => s.op === 'reclaim' && s.kernel === '4.9' && passesOf(s.events, s.op).length === 2,
+    )!;
     const passes = passesOf(reclaim.events, 'reclaim');
     expect(passes.map((p) => p.client)).toEqual(['page_referenced', 'try_to_unmap']);
     const probe = (p: Pass) =>
@@ -61,7 +108,7 @@ describe('the kernel code panel on every example', () => {
     expect(
       codeStack(reclaim.events, probe(passes[1]), passes, 'reclaim', '4.9').map((f) => f.listing),
     ).toEqual(['shrink_page_list', 'try_to_unmap', 'rmap_walk_anon', 'try_to_unmap_one']);
-    expect(listingsFor(reclaim.events, passes, 'reclaim')).toEqual([
+    expect(listingsFor(reclaim.events, passes, 'reclaim', '4.9')).toEqual([
       'shrink_page_list',
       'page_referenced',
       'rmap_walk_anon',

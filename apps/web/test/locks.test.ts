@@ -56,7 +56,11 @@ describe('lock event names', () => {
     expect(lockAction(lockEv('up_write', 'released x (write)', 'x'))).toBe('release');
     expect(lockAction(lockEv('unlock_page', 'released x', 'x'))).toBe('release');
     expect(lockAction(lockEv('lock_page', 'took x', 'x'))).toBe('acquire');
-    expect(lockAction(lockEv('trylock', 'trylock-failed x', 'x'))).toBe('trylock-failed');
+    expect(lockAction(lockEv('trylock_page', 'trylock-failed x', 'x'))).toBe('trylock-failed');
+    // A trylock that succeeded took the lock, in any release's spelling.
+    expect(lockAction(lockEv('down_read_trylock', 'took x (read)', 'x'))).toBe('acquire');
+    expect(lockAction(lockEv('folio_trylock', 'took x', 'x'))).toBe('acquire');
+    expect(lockAction(lockEv('folio_unlock', 'released x', 'x'))).toBe('release');
     expect(lockMode(lockEv('down_write', '', 'x'))).toBe('write');
     expect(lockMode(lockEv('mutex_lock', '', 'x'))).toBe('exclusive');
   });

@@ -15,9 +15,10 @@ describe('passesOf', () => {
       [1, 'page_referenced', 'rmap_walk_anon', 'page_referenced_one'],
       [2, 'try_to_unmap', 'rmap_walk_anon', 'try_to_unmap_one'],
     ]);
-    // Each pass starts with the anon_vma lock its walker takes and ends with the walker's result.
+    // Each pass starts with the anon_vma lock its walker takes (page_lock_anon_vma_read tries
+    // first) and ends with the walker's result.
     for (const p of passes) {
-      expect(secondReclaim[p.from].fn).toBe('down_read');
+      expect(secondReclaim[p.from].fn).toBe('down_read_trylock');
       expect(secondReclaim[p.to]).toMatchObject({
         fn: 'rmap_walk_anon',
         refs: { result: expect.any(String) },

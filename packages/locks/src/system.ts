@@ -350,9 +350,14 @@ export class LockSystem {
   }
 
   /** @internal */
-  emit(type: LockEvent['type'], task: Task, lock: Lock, cls: string, mode: LockMode): void {
+  emit(type: LockEvent['type'], task: Task, lock: Lock, cls: string, mode: LockMode, trylock = false): void {
     const fn = this.onEvent;
-    if (fn) fn({ type, task, lock, lockClass: cls, mode });
+    if (fn)
+      fn(
+        trylock
+          ? { type, task, lock, lockClass: cls, mode, trylock }
+          : { type, task, lock, lockClass: cls, mode },
+      );
   }
 
   /**
@@ -388,7 +393,7 @@ export class LockSystem {
     }
     lock.grant(t, mode);
     s.push(lock, mode, cls, pair);
-    if (this.onEvent) this.emit('acquire', t, lock, cls, mode);
+    if (this.onEvent) this.emit('acquire', t, lock, cls, mode, how === ACQ_TRYLOCK);
     return true;
   }
 

@@ -18,6 +18,8 @@ export interface LockEvent {
   lock: Lock;
   lockClass: string;
   mode: LockMode;
+  /** An acquire by a trylock (down_read_trylock(), trylock_page(), ...), which did not wait. */
+  trylock?: true;
 }
 
 /** A lockdep-style report. */

@@ -103,3 +103,14 @@ function clampToModel(releases: string[]): string[] {
 export function atLeast(r: Release, since: string): boolean {
   return compareReleases(r, numbers(since)) >= 0;
 }
+
+/**
+ * The mainline release just before `since` (`MAJOR.MINOR`): 4.12 → 4.11, 5.0 → 4.20, 6.0 → 5.19.
+ * A rule's scenario runs under it to show the behaviour the rule replaced. Throws ReleaseError when
+ * that release is older than the model reaches (there is nothing before 4.9 to compare with).
+ */
+export function previousRelease(since: string): string {
+  const [major, minor] = parseRelease(since);
+  const previous = minor > 0 ? `${major}.${minor - 1}` : `${major - 1}.${LAST_MINOR[major - 1]}`;
+  return formatRelease(parseRelease(previous));
+}

@@ -28,7 +28,8 @@ export type RuleArea =
   | 'migration'
   | 'madvise'
   | 'ksm'
-  | 'locking';
+  | 'locking'
+  | 'names';
 
 export interface KernelRule {
   /** Kebab-case name, as `rmaplab rules` and `sys.rules` spell it. */
@@ -43,6 +44,12 @@ export interface KernelRule {
   readonly change: string;
   readonly area: RuleArea;
   readonly evidence: 'bracketed' | 'sourced' | 'recalled';
+  /**
+   * The names the release changed, old → new: functions, lock classes and enum values as the model
+   * shows them in traces and reports (the model's code keeps writing 4.9's; MmSystem translates).
+   * An old name may be an earlier rule's new one, so a name can be renamed twice.
+   */
+  readonly renames?: readonly (readonly [string, string])[];
 }
 
 /** The catalogue, oldest first. */
@@ -68,13 +75,38 @@ export const RULES = [
     evidence: 'bracketed',
   },
   {
+    id: 'page-vma-mapped-walk',
+    since: '4.11',
+    commit: 'ace71a19cec5',
+    title: 'mm: introduce page_vma_mapped_walk()',
+    change:
+      'rmap_one finds the PTE with page_check_address(), and remove_migration_pte() with mm_find_pmd() and is_migration_entry() → every rmap_one finds its PTEs with page_vma_mapped_walk()',
+    area: 'names',
+    evidence: 'bracketed',
+    renames: [
+      ['page_check_address', 'page_vma_mapped_walk'],
+      ['mm_find_pmd', 'page_vma_mapped_walk'],
+      ['is_migration_entry', 'page_vma_mapped_walk'],
+    ],
+  },
+  {
     id: 'swap-codes-removed',
     since: '4.12',
     commit: null,
     title:
       "Minchan Kim's series: mm: make ttu's return boolean / make rmap_one boolean function / remove SWAP_[SUCCESS|AGAIN|FAIL]",
     change:
-      'rmap_one and try_to_unmap return SWAP_SUCCESS / AGAIN / FAIL / MLOCK, and reclaim keeps a page on SWAP_AGAIN → they return bool (try_to_unmap: true when nothing maps the page any more), and reclaim activates a page that is still mapped',
+      'rmap_one and try_to_unmap return SWAP_SUCCESS / AGAIN / FAIL / MLOCK, and reclaim keeps a page on SWAP_AGAIN → they return bool (rmap_one: true to go on walking, false to stop; try_to_unmap: true when nothing maps the page any more), and reclaim activates a page that is still mapped',
+    area: 'unmap',
+    evidence: 'bracketed',
+  },
+  {
+    id: 'rmap-walk-void',
+    since: '4.12',
+    commit: null,
+    title: "mm: make rmap_walk() return void (Minchan Kim's SWAP_* removal series)",
+    change:
+      'rmap_walk returns the last rmap_one result (SWAP_AGAIN when it saw every VMA) → it returns nothing: its callers look at the page, or at what their rmap_one counted',
     area: 'unmap',
     evidence: 'bracketed',
   },
@@ -84,7 +116,7 @@ export const RULES = [
     commit: '802a3a92ad7a',
     title: 'mm: reclaim MADV_FREE pages',
     change:
-      'shrink_page_list passes TTU_LZFREE for an anonymous page it has just added to swap, and try_to_unmap_one discards it if clean → lazily freed pages are recognised by !PageSwapBacked and get no swap slot; TTU_LZFREE is gone',
+      'shrink_page_list passes TTU_UNMAP, and TTU_LZFREE for an anonymous page it has just added to swap, which try_to_unmap_one discards if clean → lazily freed pages are recognised by !PageSwapBacked and get no swap slot; TTU_LZFREE and TTU_UNMAP are gone and the other flags renumbered',
     area: 'reclaim',
     evidence: 'bracketed',
   },
@@ -119,6 +151,16 @@ export const RULES = [
     evidence: 'bracketed',
   },
   {
+    id: 'ttu-split-freeze',
+    since: '4.14',
+    commit: null,
+    title: 'mm: thp: introduce separate TTU flag for thp freezing',
+    change:
+      'try_to_unmap takes no TTU_SPLIT_FREEZE → TTU_SPLIT_FREEZE (0x100) makes try_to_unmap_one install migration entries, as TTU_MIGRATION does, for the THP split to freeze a page',
+    area: 'unmap',
+    evidence: 'bracketed',
+  },
+  {
     id: 'add-to-swap-dirty',
     since: '4.14',
     commit: null,
@@ -147,6 +189,16 @@ export const RULES = [
       'madvise(MADV_COLD | MADV_PAGEOUT) is refused with EINVAL → it deactivates / reclaims the pages that the caller alone maps',
     area: 'madvise',
     evidence: 'bracketed',
+  },
+  {
+    id: 'mmap-lock-rename',
+    since: '5.8',
+    commit: 'da1c55f1b272',
+    title: 'mmap locking API: rename mmap_sem to mmap_lock',
+    change: "the mm's rw_semaphore is mm->mmap_sem → mm->mmap_lock",
+    area: 'names',
+    evidence: 'bracketed',
+    renames: [['mmap_sem', 'mmap_lock']],
   },
   {
     id: 'anon-first-reference',
@@ -188,6 +240,16 @@ export const RULES = [
     evidence: 'bracketed',
   },
   {
+    id: 'ttu-sync',
+    since: '5.13',
+    commit: null,
+    title: 'mm/thp: try_to_unmap() use TTU_SYNC for safe splitting',
+    change:
+      'try_to_unmap_one skips a PTE that looks empty without taking its lock → TTU_SYNC (0x10) makes page_vma_mapped_walk take the PTE lock first (PVMW_SYNC), so a PTE changing under it is not missed',
+    area: 'unmap',
+    evidence: 'recalled',
+  },
+  {
     id: 'try-to-migrate',
     since: '5.14',
     commit: 'a98a2f0c8ce1',
@@ -195,6 +257,30 @@ export const RULES = [
     change:
       'migration runs try_to_unmap(TTU_MIGRATION | TTU_IGNORE_MLOCK) → try_to_migrate() / try_to_migrate_one(), which migrates pages of VM_LOCKED VMAs without a flag; TTU_MIGRATION is gone',
     area: 'migration',
+    evidence: 'bracketed',
+  },
+  {
+    id: 'page-mlock',
+    since: '5.14',
+    commit: 'cd62734ca60d',
+    title: 'mm/rmap: split try_to_munlock from try_to_unmap',
+    change:
+      "munlock walks with try_to_munlock(), whose rmap_one is try_to_unmap_one() under TTU_MUNLOCK (the model's try_to_munlock_one) → it walks with page_mlock() and page_mlock_one(); TTU_MUNLOCK is gone",
+    area: 'names',
+    evidence: 'bracketed',
+    renames: [
+      ['try_to_munlock', 'page_mlock'],
+      ['try_to_munlock_one', 'page_mlock_one'],
+    ],
+  },
+  {
+    id: 'ttu-void',
+    since: '5.14',
+    commit: '1fb08ac63bee',
+    title: 'mm: rmap: make try_to_unmap() void function',
+    change:
+      'try_to_unmap returns true when nothing maps the page any more → it returns nothing, and its callers test page_mapped() themselves',
+    area: 'unmap',
     evidence: 'bracketed',
   },
   {
@@ -208,14 +294,41 @@ export const RULES = [
     evidence: 'bracketed',
   },
   {
+    id: 'folio-lock',
+    since: '5.16',
+    commit: null,
+    title: 'mm/filemap: Add folio_lock() (the page cache folio series)',
+    change:
+      'the page lock is taken with lock_page(), trylock_page() and unlock_page() → with folio_lock(), folio_trylock() and folio_unlock(), which the old names now call',
+    area: 'names',
+    evidence: 'recalled',
+    renames: [
+      ['lock_page', 'folio_lock'],
+      ['trylock_page', 'folio_trylock'],
+      ['unlock_page', 'folio_unlock'],
+    ],
+  },
+  {
+    id: 'folio-mkclean',
+    since: '5.16',
+    commit: null,
+    title: 'mm/rmap: Add folio_mkclean()',
+    change:
+      'writeback cleans a page-cache page with page_mkclean() → with folio_mkclean() (page_mkclean stays a wrapper until 6.10)',
+    area: 'names',
+    evidence: 'recalled',
+    renames: [['page_mkclean', 'folio_mkclean']],
+  },
+  {
     id: 'mlock-count',
     since: '5.18',
     commit: '07ca76067308',
     title: 'mm/munlock: maintain page->mlock_count while unevictable (Hugh Dickins, the munlock rework)',
     change:
-      'munlock walks the rmap (try_to_munlock) to find whether another VM_LOCKED VMA maps the page, skipping the walk when one PTE is left → the page counts its locked mappings (mlock_count), so any locked mapper keeps it mlocked; TTU_MUNLOCK is gone',
+      'munlock walks the rmap (try_to_munlock, then page_mlock) to find whether another VM_LOCKED VMA maps the page, skipping the walk when one PTE is left → the page counts its locked mappings (mlock_count), so any locked mapper keeps it mlocked; page_mlock is gone, and munlock_vma_page() becomes munlock_page()',
     area: 'mlock',
     evidence: 'bracketed',
+    renames: [['munlock_vma_page', 'munlock_page']],
   },
   {
     id: 'referenced-mlocks',
@@ -226,6 +339,31 @@ export const RULES = [
       'page_referenced_one only reports VM_LOCKED and page_check_references returns PAGEREF_RECLAIM for it (try_to_unmap then mlocks) → page_referenced_one mlocks the page itself and reclaim activates it',
     area: 'mlock',
     evidence: 'bracketed',
+  },
+  {
+    id: 'folio-referenced',
+    since: '5.18',
+    commit: null,
+    title: 'mm/rmap: Turn page_referenced() into folio_referenced()',
+    change:
+      'page_referenced() walks with page_referenced_one() → folio_referenced() with folio_referenced_one()',
+    area: 'names',
+    evidence: 'bracketed',
+    renames: [
+      ['page_referenced', 'folio_referenced'],
+      ['page_referenced_one', 'folio_referenced_one'],
+    ],
+  },
+  {
+    id: 'folio-check-references',
+    since: '5.18',
+    commit: null,
+    title: 'mm/vmscan: Turn page_check_references() into folio_check_references()',
+    change:
+      'reclaim asks page_check_references() → folio_check_references() (its answers keep the PAGEREF_ names)',
+    area: 'names',
+    evidence: 'bracketed',
+    renames: [['page_check_references', 'folio_check_references']],
   },
   {
     id: 'wp-reuse-swapcache',
@@ -247,6 +385,26 @@ export const RULES = [
       "a write swap-in maps the page writable and exclusive when reuse_swap_page counts one user of page and slot → swap_free comes first, a write fault whose page has refcount 2 (ours and the swap cache's) frees the swap copy (should_try_to_free_swap), and the page is mapped exclusive (RMAP_EXCLUSIVE), writable on a write fault, iff its refcount is then 1",
     area: 'fault',
     evidence: 'bracketed',
+  },
+  {
+    id: 'rmap-trylock',
+    since: '5.19',
+    commit: '6d4675e60135',
+    title: "mm: don't be stuck to rmap lock on reclaim path",
+    change:
+      "page_referenced waits for the anon_vma / i_mmap lock → it only trylocks it (rwc->try_lock) and, if contended, returns -1 so reclaim keeps the page; rmap_walk_ksm trylocks each rmap_item's anon_vma first",
+    area: 'locking',
+    evidence: 'bracketed',
+  },
+  {
+    id: 'reclaim-folio-mapped',
+    since: '5.19',
+    commit: null,
+    title: 'mm/vmscan: shrink_page_list() works on a folio',
+    change: 'after try_to_unmap, reclaim tests page_mapped(page) → folio_mapped(folio)',
+    area: 'names',
+    evidence: 'bracketed',
+    renames: [['page_mapped', 'folio_mapped']],
   },
   {
     id: 'wp-reuse-moves-anon-rmap',
@@ -290,16 +448,6 @@ export const RULES = [
     evidence: 'bracketed',
   },
   {
-    id: 'rmap-trylock',
-    since: '5.19',
-    commit: '6d4675e60135',
-    title: "mm: don't be stuck to rmap lock on reclaim path",
-    change:
-      "page_referenced waits for the anon_vma / i_mmap lock → it only trylocks it (rwc->try_lock) and, if contended, returns -1 so reclaim keeps the page; rmap_walk_ksm trylocks each rmap_item's anon_vma first",
-    area: 'locking',
-    evidence: 'bracketed',
-  },
-  {
     id: 'anon-vma-reuse-counters',
     since: '6.0',
     commit: '2555283eb40d',
@@ -318,6 +466,43 @@ export const RULES = [
       'a migration entry carries the page and the write bit, and the restored PTE is old and clean → on x86-64 it also carries young and dirty, and the restored PTE keeps them',
     area: 'migration',
     evidence: 'bracketed',
+  },
+  {
+    id: 'shrink-folio-list',
+    since: '6.1',
+    commit: null,
+    title: 'mm/vmscan: rename shrink_page_list() to shrink_folio_list()',
+    change:
+      'reclaim runs shrink_page_list(), and page_check_references() answers PAGEREF_* → shrink_folio_list(), answered FOLIOREF_*',
+    area: 'names',
+    evidence: 'bracketed',
+    renames: [
+      ['shrink_page_list', 'shrink_folio_list'],
+      ['PAGEREF_RECLAIM', 'FOLIOREF_RECLAIM'],
+      ['PAGEREF_RECLAIM_CLEAN', 'FOLIOREF_RECLAIM_CLEAN'],
+      ['PAGEREF_KEEP', 'FOLIOREF_KEEP'],
+      ['PAGEREF_ACTIVATE', 'FOLIOREF_ACTIVATE'],
+    ],
+  },
+  {
+    id: 'ttu-hwpoison',
+    since: '6.3',
+    commit: '6da6b1d4a7df',
+    title: 'mm/hwpoison: convert TTU_IGNORE_HWPOISON to TTU_HWPOISON',
+    change:
+      'try_to_unmap_one leaves a hwpoison entry for a poisoned page unless TTU_IGNORE_HWPOISON → only when TTU_HWPOISON (0x20) asks for one: the flag and its meaning are inverted (the model has no poisoned pages, so neither changes what it does)',
+    area: 'unmap',
+    evidence: 'bracketed',
+  },
+  {
+    id: 'munlock-folio',
+    since: '6.3',
+    commit: null,
+    title: 'mm/mlock: the munlock side works on folios (munlock_page → munlock_folio)',
+    change: 'munlock of a mapped page runs munlock_page() → munlock_folio()',
+    area: 'names',
+    evidence: 'bracketed',
+    renames: [['munlock_page', 'munlock_folio']],
   },
   {
     id: 'vma-has-recency',
@@ -340,14 +525,15 @@ export const RULES = [
     evidence: 'bracketed',
   },
   {
-    id: 'swapin-map-writable',
-    since: '6.11',
+    id: 'folio-move-anon-rmap',
+    since: '6.7',
     commit: null,
-    title: 'mm: swap: reuse exclusive folio directly instead of wp page faults (Barry Song)',
+    title: 'mm/rmap: convert page_move_anon_rmap() to folio_move_anon_rmap()',
     change:
-      'a read swap-in maps an exclusive page read-only, so the first write takes a write fault to reuse it → do_swap_page maps it writable (not dirty) in a VM_WRITE VMA on a read fault too',
-    area: 'fault',
+      'a COW fault that reuses an anonymous page moves it to its VMA with page_move_anon_rmap() → folio_move_anon_rmap()',
+    area: 'names',
     evidence: 'bracketed',
+    renames: [['page_move_anon_rmap', 'folio_move_anon_rmap']],
   },
   {
     id: 'ksm-checksum-first',
@@ -360,6 +546,16 @@ export const RULES = [
     evidence: 'bracketed',
   },
   {
+    id: 'swapin-map-writable',
+    since: '6.11',
+    commit: null,
+    title: 'mm: swap: reuse exclusive folio directly instead of wp page faults (Barry Song)',
+    change:
+      'a read swap-in maps an exclusive page read-only, so the first write takes a write fault to reuse it → do_swap_page maps it writable (not dirty) in a VM_WRITE VMA on a read fault too',
+    area: 'fault',
+    evidence: 'bracketed',
+  },
+  {
     id: 'merge-anon-vma-directional',
     since: '6.16',
     commit: '879bca0a2c4f',
@@ -369,6 +565,27 @@ export const RULES = [
     area: 'vma',
     evidence: 'bracketed',
   },
+  {
+    id: 'folio-alloc-swap',
+    since: '6.17',
+    commit: null,
+    title: 'mm: remove add_to_swap() (reclaim calls folio_alloc_swap() and dirties the folio itself)',
+    change:
+      'reclaim gives an anonymous page its swap slot with add_to_swap() → with folio_alloc_swap(), then folio_mark_dirty() (between 6.15 and 6.17: no tree of 6.15 or 6.16 was read)',
+    area: 'names',
+    evidence: 'bracketed',
+    renames: [['add_to_swap', 'folio_alloc_swap']],
+  },
+  {
+    id: 'migratepage-success-removed',
+    since: '6.18',
+    commit: null,
+    title: 'mm/migrate: remove MIGRATEPAGE_SUCCESS',
+    change: 'a page moved by migration reports MIGRATEPAGE_SUCCESS → 0',
+    area: 'names',
+    evidence: 'bracketed',
+    renames: [['MIGRATEPAGE_SUCCESS', '0']],
+  },
 ] as const satisfies readonly KernelRule[];
 
 export type RuleId = (typeof RULES)[number]['id'];
@@ -376,15 +593,11 @@ export type RuleId = (typeof RULES)[number]['id'];
 /** Which rules are in force: one boolean per rule, fixed for the life of an MmSystem. */
 export type RuleSet = Readonly<Record<RuleId, boolean>>;
 
-/**
- * The rules in force in `release`. Built in one go (Object.fromEntries) rather than key by key, so
- * that V8 keeps it an object with fast properties: fault paths ask several rules per page, and a
- * dictionary-mode lookup costs each of them a hash probe.
- */
+/** The rules in force in `release`. */
 export function rulesFor(release: Release): RuleSet {
-  return Object.freeze(
-    Object.fromEntries(RULES.map((rule) => [rule.id, atLeast(release, rule.since)])),
-  ) as RuleSet;
+  const set = {} as Record<RuleId, boolean>;
+  for (const rule of RULES) set[rule.id] = atLeast(release, rule.since);
+  return Object.freeze(set);
 }
 
 /**
@@ -394,6 +607,30 @@ export function rulesFor(release: Release): RuleSet {
 export function timelinePoints(): string[] {
   const points = [OLDEST_MODELLED, ...RULES.map((r) => r.since), NEWEST_MODELLED];
   return [...new Set(points)].sort((a, b) => compareReleases(parseRelease(a), parseRelease(b)));
+}
+
+/**
+ * Names the model gives one kernel function in two roles, so that a release which split the roles
+ * can name each: 4.9's try_to_munlock() walks with try_to_unmap_one() under TTU_MUNLOCK, which 5.14
+ * made page_mlock_one() (rule page-mlock). Each maps to its name in 4.9.
+ */
+const MODEL_NAMES: readonly (readonly [string, string])[] = [['try_to_munlock_one', 'try_to_unmap_one']];
+
+/**
+ * The names as `rules`' release spells them: each name the model writes (4.9's, or a MODEL_NAMES
+ * one) that the release spells differently, with the release's spelling. Renames apply in the
+ * order of the timeline, so a name renamed twice ends at its last name.
+ */
+export function namesFor(rules: RuleSet): ReadonlyMap<string, string> {
+  const names = new Map<string, string>(MODEL_NAMES);
+  for (const rule of RULES as readonly KernelRule[]) {
+    if (!rules[rule.id as RuleId] || !rule.renames) continue;
+    for (const [from, to] of rule.renames) {
+      for (const [name, now] of names) if (now === from) names.set(name, to);
+      names.set(from, to);
+    }
+  }
+  return names;
 }
 
 /** The rule named `id`. */

@@ -3,7 +3,7 @@ import { type LockEvent, LockSystem, RwSemaphore, SpinLock, type Task } from '@r
 import { PhysMem } from './page.js';
 import { PageTable } from './pgtable.js';
 import { formatRelease, parseRelease, type Release } from './release.js';
-import { lockOrderFor, type RuleSet, rulesFor } from './rules.js';
+import { lockOrderFor, namesFor, type RuleSet, rulesFor } from './rules.js';
 import { SwapInfo } from './swapfile.js';
 import type { TraceEvent, TraceRefs, TraceSink } from './trace.js';
 import { AddressSpace, AnonVma, type AnonVmaChain, File, Mm, type VmArea } from './types.js';
@@ -43,11 +43,12 @@ export const DEFAULT_OPTIONS: Readonly<MmOptions> = {
 /** ksm_max_page_sharing's default — mm/ksm.c (4.13 on). */
 const KSM_MAX_PAGE_SHARING_DEFAULT = 256;
 
-const LOCK_FN: Record<string, [string, string]> = {
-  rwsem: ['down_', 'up_'],
-  mutex: ['mutex_lock', 'mutex_unlock'],
-  spinlock: ['spin_lock', 'spin_unlock'],
-  bitlock: ['lock_page', 'unlock_page'],
+/** The functions that take, release and try each kind of lock (an rwsem's add its mode). */
+const LOCK_FN: Record<string, [string, string, string]> = {
+  rwsem: ['down_', 'up_', 'down_'],
+  mutex: ['mutex_lock', 'mutex_unlock', 'mutex_trylock'],
+  spinlock: ['spin_lock', 'spin_unlock', 'spin_trylock'],
+  bitlock: ['lock_page', 'unlock_page', 'trylock_page'],
 };
 
 /**
@@ -60,6 +61,12 @@ export class MmSystem {
   readonly release: Release;
   /** The rules in force in that release (rules.ts): what the model's code asks. */
   readonly rules: RuleSet;
+  /**
+   * The release's spelling of each name it spells differently from 4.9 (rules.ts namesFor). The
+   * model's code writes 4.9's names; trace events are translated as they are emitted, and reports
+   * and lock names through name().
+   */
+  readonly names: ReadonlyMap<string, string>;
   readonly mem: PhysMem;
   readonly locks: LockSystem;
   readonly swap: SwapInfo;
@@ -102,6 +109,7 @@ export class MmSystem {
   constructor(options: Partial<MmOptions> = {}) {
     this.release = parseRelease(options.kernel ?? DEFAULT_OPTIONS.kernel);
     this.rules = rulesFor(this.release);
+    this.names = namesFor(this.rules);
     this.options = {
       ...DEFAULT_OPTIONS,
       ...options,
@@ -127,11 +135,12 @@ export class MmSystem {
   }
 
   private lockEvent(e: LockEvent): void {
-    const [take, release] = LOCK_FN[e.lock.kind];
+    const [take, release, trylock] = LOCK_FN[e.lock.kind];
     let fn: string;
     if (e.lock.kind === 'rwsem') fn = (e.type === 'release' ? release : take) + e.mode;
     else fn = e.type === 'release' ? release : take;
-    if (e.type === 'trylock-failed') fn = e.lock.kind === 'rwsem' ? `${take}${e.mode}_trylock` : 'trylock';
+    if (e.type === 'trylock-failed' || e.trylock)
+      fn = e.lock.kind === 'rwsem' ? `${trylock}${e.mode}_trylock` : trylock;
     const what = e.type === 'acquire' ? 'took' : e.type === 'release' ? 'released' : e.type;
     this.emit({
       kind: 'lock',
@@ -142,10 +151,30 @@ export class MmSystem {
     });
   }
 
+  /** `name` (4.9's, as the model's code writes it) as this release spells it. */
+  name(name: string): string {
+    return this.names.get(name) ?? name;
+  }
+
   /**
-   * Run `fn` with the trace sink detached: for the model's own look-ahead (a precondition that
-   * walks the rmap to see what a statement would meet), which the kernel does not do and the
-   * trace must not show.
+   * Record a trace event, its function named as the release names it (cheap no-op without a sink;
+   * callers check `tracing` before building text).
+   */
+  emit(e: TraceEvent): void {
+    const sink = this.sink;
+    if (!sink) return;
+    const fn = this.names.get(e.fn);
+    sink(fn === undefined ? e : { ...e, fn });
+  }
+
+  /** Shorthand for a `call` event of the current task. */
+  trace(fn: string, msg: string, refs?: TraceRefs): void {
+    this.sink?.({ kind: 'call', fn: this.name(fn), task: taskName(this.current), msg, refs });
+  }
+
+  /**
+   * Run `fn` with the trace off: the model's own stand-in for work the release does another way
+   * (5.18's mlock_count, which the model finds by an rmap walk) stays out of the release's trace.
    */
   untraced<T>(fn: () => T): T {
     const sink = this.sink;
@@ -156,16 +185,6 @@ export class MmSystem {
     } finally {
       this.setTrace(sink);
     }
-  }
-
-  /** Record a trace event (cheap no-op without a sink; callers check `tracing` before building text). */
-  emit(e: TraceEvent): void {
-    this.sink?.(e);
-  }
-
-  /** Shorthand for a `call` event of the current task. */
-  trace(fn: string, msg: string, refs?: TraceRefs): void {
-    this.sink?.({ kind: 'call', fn, task: taskName(this.current), msg, refs });
   }
 
   nextId(): number {
@@ -197,7 +216,7 @@ export class MmSystem {
       owner,
       new IntervalTree<VmArea>(),
       new PageTable(),
-      new RwSemaphore(this.locks, 'mm->mmap_sem', `mm${id}->mmap_sem`),
+      new RwSemaphore(this.locks, `mm->${this.name('mmap_sem')}`, `mm${id}->${this.name('mmap_sem')}`),
       new SpinLock(this.locks, 'mm->page_table_lock', `mm${id}->page_table_lock`),
     );
     this.mms.add(mm);

@@ -8,7 +8,14 @@ export interface TraceRefs {
   addr?: number;
   file?: string;
   lock?: string;
+  /** A result as the release writes it (`SWAP_AGAIN`, `true`, `void`, `found`, ...). */
   result?: string;
+  /**
+   * The model's own code behind an rmap_one's `result` (4.9's SWAP_* value), so that a viewer can
+   * tell apart results a release spells alike: from 4.12 a walk stopped at VM_LOCKED and one
+   * stopped by a failed check both return false.
+   */
+  code?: number;
 }
 
 /**
@@ -20,7 +27,7 @@ export interface TraceRefs {
  */
 export interface TraceEvent {
   kind: 'call' | 'lock' | 'walk';
-  /** Kernel function name, e.g. `anon_vma_clone`, `down_write`, `rmap_walk_anon`. */
+  /** Kernel function name as the release names it, e.g. `anon_vma_clone`, `down_write`, `folio_referenced_one`. */
   fn: string;
   /** The task that runs it: `pid:name`. */
   task: string;

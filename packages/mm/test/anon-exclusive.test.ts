@@ -133,8 +133,8 @@ describe('do_wp_page: cow-reuse-refcount (5.9), cow-free-swap-cache (5.14)', () 
 
   it('the page lock is taken for a page that may be reused, not for one that other PTEs map (4.9, 5.9)', () => {
     for (const [kernel, shared, last] of [
-      ['4.9', [], ['lock_page', 'unlock_page']],
-      ['5.9', [], ['lock_page', 'unlock_page']],
+      ['4.9', [], ['trylock_page', 'unlock_page']],
+      ['5.9', [], ['trylock_page', 'unlock_page']],
     ] as const) {
       const w = new World({ kernel });
       w.spawn('A');

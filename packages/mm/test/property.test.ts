@@ -335,41 +335,44 @@ function runAll(kernel: string, cmds: Cmd[]): void {
   run.teardown();
 }
 
-describe.each(['4.9', '5.9', '5.18', '6.12', '6.18'])('random operation sequences (kernel %s)', (kernel) => {
-  it('keep every invariant after every step and leave nothing behind', () => {
-    fc.assert(
-      fc.property(fc.array(cmd, { minLength: 1, maxLength: 40, size: 'max' }), (cmds) =>
-        runAll(kernel, cmds),
-      ),
-      { numRuns: 1000 },
-    );
-  }, 60_000);
+describe.each(['4.9', '4.12', '5.9', '5.14', '5.18', '6.12', '6.18'])(
+  'random operation sequences (kernel %s)',
+  (kernel) => {
+    it('keep every invariant after every step and leave nothing behind', () => {
+      fc.assert(
+        fc.property(fc.array(cmd, { minLength: 1, maxLength: 40, size: 'max' }), (cmds) =>
+          runAll(kernel, cmds),
+        ),
+        { numRuns: 1000 },
+      );
+    }, 60_000);
 
-  it('layout-heavy sequences (short mappings in a small window: merges, splits, neighbour reuse)', () => {
-    fc.assert(
-      fc.property(
-        fc.array(commands(8, 3, ['anon-private', 'file-private']), {
-          minLength: 1,
-          maxLength: 40,
-          size: 'max',
-        }),
-        (cmds) => runAll(kernel, cmds),
-      ),
-      { numRuns: 400 },
-    );
-  }, 60_000);
+    it('layout-heavy sequences (short mappings in a small window: merges, splits, neighbour reuse)', () => {
+      fc.assert(
+        fc.property(
+          fc.array(commands(8, 3, ['anon-private', 'file-private']), {
+            minLength: 1,
+            maxLength: 40,
+            size: 'max',
+          }),
+          (cmds) => runAll(kernel, cmds),
+        ),
+        { numRuns: 400 },
+      );
+    }, 60_000);
 
-  it('fork-heavy sequences (deep families, exits in the middle) keep every invariant', () => {
-    const forky = fc.oneof(
-      { weight: 4, arbitrary: fc.record({ op: fc.constant('fork' as const), p: proc }) },
-      { weight: 3, arbitrary: fc.record({ op: fc.constant('exit' as const), p: proc }) },
-      { weight: 6, arbitrary: cmd },
-    );
-    fc.assert(
-      fc.property(fc.array(forky, { minLength: 1, maxLength: 60, size: 'max' }), (cmds) =>
-        runAll(kernel, cmds),
-      ),
-      { numRuns: 400 },
-    );
-  }, 60_000);
-});
+    it('fork-heavy sequences (deep families, exits in the middle) keep every invariant', () => {
+      const forky = fc.oneof(
+        { weight: 4, arbitrary: fc.record({ op: fc.constant('fork' as const), p: proc }) },
+        { weight: 3, arbitrary: fc.record({ op: fc.constant('exit' as const), p: proc }) },
+        { weight: 6, arbitrary: cmd },
+      );
+      fc.assert(
+        fc.property(fc.array(forky, { minLength: 1, maxLength: 60, size: 'max' }), (cmds) =>
+          runAll(kernel, cmds),
+        ),
+        { numRuns: 400 },
+      );
+    }, 60_000);
+  },
+);

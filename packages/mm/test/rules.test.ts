@@ -3,11 +3,14 @@ import { describe, expect, it } from 'vitest';
 import {
   compareReleases,
   formatRelease,
+  type KernelRule,
   lockOrderFor,
   MmSystem,
   NEWEST_MODELLED,
+  namesFor,
   OLDEST_MODELLED,
   parseRelease,
+  previousRelease,
   ReleaseError,
   RULES,
   rulesFor,
@@ -53,6 +56,14 @@ describe('kernel releases', () => {
   ])('refuses %s, naming the nearest modelled releases', (text, message) => {
     expect(() => parseRelease(text)).toThrow(ReleaseError);
     expect(() => parseRelease(text)).toThrow(message);
+  });
+
+  it('names the release just before each modelled one, across the ends of a series', () => {
+    for (let i = 1; i < MODELLED.length; i++) expect(previousRelease(MODELLED[i])).toBe(MODELLED[i - 1]);
+    expect(previousRelease('5.0')).toBe('4.20');
+    expect(previousRelease('6.0')).toBe('5.19');
+    expect(previousRelease('6.12.19')).toBe('6.11');
+    expect(() => previousRelease('4.9')).toThrow(/older than the model reaches/);
   });
 });
 
@@ -103,6 +114,81 @@ describe('the rule catalogue', () => {
     for (const r of RULES) expect(points).toContain(r.since);
     for (let i = 1; i < points.length; i++)
       expect(compareReleases(parseRelease(points[i - 1]), parseRelease(points[i]))).toBeLessThan(0);
+  });
+
+  it('renames each name once a rule, never to itself, and says so in the rule’s change', () => {
+    let renames = 0;
+    for (const r of RULES as readonly KernelRule[]) {
+      if (!r.renames) continue;
+      const from = r.renames.map(([a]) => a);
+      expect(new Set(from).size, r.id).toBe(from.length);
+      for (const [a, b] of r.renames) {
+        expect(a, r.id).not.toBe(b);
+        // PAGEREF_* → FOLIOREF_*: a family of enum values is named once, by its prefix.
+        const named = (n: string) => (/^[A-Z]/.test(n) ? n.split('_')[0] : n);
+        expect(`${r.change} ${r.title}`, `${r.id}: ${a}`).toContain(named(a));
+        expect(r.change, `${r.id}: ${b}`).toContain(named(b));
+        renames++;
+      }
+    }
+    expect(renames).toBeGreaterThan(15);
+  });
+
+  it('spells names as the release does: 4.9 as written, each rename from its release on, chains to the last', () => {
+    const at = (r: string) => namesFor(rulesFor(parseRelease(r)));
+    expect(at('4.9').get('page_check_address')).toBeUndefined();
+    expect(at('4.9').get('try_to_munlock_one')).toBe('try_to_unmap_one');
+    expect(at('4.11').get('page_check_address')).toBe('page_vma_mapped_walk');
+    expect(at('5.7').get('mmap_sem')).toBeUndefined();
+    expect(at('5.8').get('mmap_sem')).toBe('mmap_lock');
+    expect(at('5.14').get('try_to_munlock_one')).toBe('page_mlock_one');
+    // munlock_vma_page → munlock_page (5.18) → munlock_folio (6.3)
+    expect(at('5.17').get('munlock_vma_page')).toBeUndefined();
+    expect(at('5.18').get('munlock_vma_page')).toBe('munlock_page');
+    expect(at('6.3').get('munlock_vma_page')).toBe('munlock_folio');
+    expect(at('6.0').get('PAGEREF_KEEP')).toBeUndefined();
+    expect(at('6.1').get('PAGEREF_KEEP')).toBe('FOLIOREF_KEEP');
+    // Every rename of every rule is in force at the newest release, under its last name.
+    const newest = at(NEWEST_MODELLED);
+    for (const r of RULES as readonly KernelRule[])
+      for (const [from] of r.renames ?? []) expect(newest.has(from), from).toBe(true);
+  });
+
+  it('an MmSystem emits events and names its locks in its release’s names', () => {
+    for (const [kernel, fn, lock] of [
+      ['4.9', 'page_referenced_one', 'mm1->mmap_sem'],
+      ['6.12', 'folio_referenced_one', 'mm1->mmap_lock'],
+    ] as const) {
+      const sys = new MmSystem({ kernel });
+      const seen: string[] = [];
+      sys.setTrace((e) => seen.push(`${e.fn}: ${e.msg}`));
+      sys.trace('page_referenced_one', 'called');
+      sys.emit({ kind: 'walk', fn: 'page_check_address', task: 'x', msg: 'probe' });
+      const mm = sys.newMm('A');
+      mm.mmapSem.downRead(sys.current);
+      mm.mmapSem.upRead(sys.current);
+      expect(seen.slice(0, 3)).toEqual([
+        `${fn}: called`,
+        `${kernel === '4.9' ? 'page_check_address' : 'page_vma_mapped_walk'}: probe`,
+        `down_read: took ${lock} (read)`,
+      ]);
+      expect(sys.name('shrink_page_list')).toBe(kernel === '4.9' ? 'shrink_page_list' : 'shrink_folio_list');
+    }
+  });
+
+  it('untraced() keeps its work out of the trace and restores the sink, even when it throws', () => {
+    const sys = new MmSystem({ kernel: '6.12' });
+    const seen: string[] = [];
+    sys.setTrace((e) => seen.push(e.fn));
+    expect(() =>
+      sys.untraced(() => {
+        sys.trace('hidden', '');
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+    expect(sys.tracing).toBe(true);
+    sys.trace('shown', '');
+    expect(seen).toEqual(['shown']);
   });
 
   it('an MmSystem asks its release: rules, max_page_sharing default and lock order follow it', () => {

@@ -48,7 +48,7 @@ import {
   VM_WRITE,
   type VmArea,
 } from '@rmaplab/mm';
-import { SWAP_AGAIN, TTU_IGNORE_ACCESS, TTU_IGNORE_MLOCK, TTU_MIGRATION } from './codes.js';
+import { SWAP_AGAIN, TTU_IGNORE_ACCESS, TTU_IGNORE_MLOCK, TTU_MIGRATION, ttuFlagsMissing } from './codes.js';
 import {
   newWalkLog,
   notePteProbe,
@@ -135,7 +135,7 @@ export interface MigrateResult {
   oldPfn: number;
   /** The new frame (freed again when the migration failed). */
   newPfn: number;
-  /** try_to_unmap's SWAP_* result (null when the page was not mapped). */
+  /** try_to_unmap's (or try_to_migrate's) result as the model's SWAP_* code (null when the page was not mapped). */
   unmap: number | null;
   /** The try_to_unmap walk and the remove_migration_ptes walk. */
   unmapLog: WalkLog;
@@ -196,7 +196,8 @@ function moveToNewPage(sys: MmSystem, newPfn: number, old: number): boolean {
 /**
  * unmap_and_move() / __unmap_and_move() — mm/migrate.c, for one page, synchronously (MIGRATE_SYNC,
  * force): isolate (a reference), lock the page, pin its anon_vma (page_get_anon_vma), unmap with
- * migration entries (4.9: TTU_MIGRATION|TTU_IGNORE_MLOCK|TTU_IGNORE_ACCESS; 6.12: try_to_migrate),
+ * migration entries (4.9: TTU_MIGRATION|TTU_IGNORE_MLOCK|TTU_IGNORE_ACCESS, without the last from
+ * 5.11, which has no such flag; 5.14: try_to_migrate(page, 0)),
  * move to a new frame if nothing maps the old one any more, remove the migration entries (towards
  * the new frame, or back to the old one on failure), drop the pin and the isolation reference.
  */
@@ -237,18 +238,13 @@ export function migratePage(sys: MmSystem, page: Page | number): MigrateResult {
   if (sys.tracing)
     sys.trace(
       'migrate_pages',
-      `pfn ${old} → ${result.rc === 'MIGRATEPAGE_SUCCESS' ? newPfn : 'stays'}: ${result.rc}`,
+      `pfn ${old} → ${result.rc === 'MIGRATEPAGE_SUCCESS' ? newPfn : 'stays'}: ${sys.name(result.rc)}`,
       {
         pfn: old,
-        result: result.rc,
+        result: sys.name(result.rc),
       },
     );
   return result;
-}
-
-/** TTU_IGNORE_ACCESS where the release has it: 5.11 to 5.13 migrate with try_to_unmap but without it. */
-function ignoreAccess(sys: MmSystem): number {
-  return sys.rules['ttu-ignore-access-removed'] ? 0 : TTU_IGNORE_ACCESS;
 }
 
 /** The locked middle of __unmap_and_move(): migration entries, the move, and their removal. */
@@ -259,7 +255,12 @@ function unmapAndMove(sys: MmSystem, r: MigrateResult): void {
   if (pageMapped(mem, old)) {
     r.unmap = sys.rules['try-to-migrate']
       ? tryToMigrate(sys, old, 0, r.unmapLog)
-      : tryToUnmap(sys, old, TTU_MIGRATION | TTU_IGNORE_MLOCK | ignoreAccess(sys), r.unmapLog);
+      : tryToUnmap(
+          sys,
+          old,
+          (TTU_MIGRATION | TTU_IGNORE_MLOCK | TTU_IGNORE_ACCESS) & ~ttuFlagsMissing(sys.rules),
+          r.unmapLog,
+        );
     wasMapped = true;
   }
   if (!pageMapped(mem, old) && moveToNewPage(sys, r.newPfn, old)) r.rc = 'MIGRATEPAGE_SUCCESS';

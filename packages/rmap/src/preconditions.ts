@@ -34,9 +34,9 @@ import {
   TTU_MIGRATION,
   TTU_MUNLOCK,
   TTU_RMAP_LOCKED,
+  TTU_SPLIT_FREEZE,
 } from './codes.js';
 import { type RmapWalkControl, rmapWalk } from './rmap-walk.js';
-import { checkFlagsForKernel } from './try-to-unmap.js';
 
 /**
  * A statement that would make the kernel hit an assertion (BUG_ON, VM_BUG_ON_PAGE): refused before
@@ -54,24 +54,26 @@ export class KernelAssertion extends Error {
 
 /**
  * Whether the `unmap` statement gives the page a swap slot before try_to_unmap(), as reclaim does
- * (add_to_swap): an anonymous page outside the swap cache, unless it is migrated (a migration entry
- * needs no slot) or munlocked (TTU_MUNLOCK unmaps nothing).
+ * (add_to_swap): an anonymous page outside the swap cache, unless it is migrated or frozen (a
+ * migration entry needs no slot) or munlocked (TTU_MUNLOCK unmaps nothing).
  */
 export function unmapAddsToSwap(sys: MmSystem, pfn: number, flags: number): boolean {
   const mem = sys.mem;
-  return PageAnon(mem, pfn) && !PageSwapCache(mem, pfn) && !(flags & (TTU_MIGRATION | TTU_MUNLOCK));
+  return (
+    PageAnon(mem, pfn) &&
+    !PageSwapCache(mem, pfn) &&
+    !(flags & (TTU_MIGRATION | TTU_SPLIT_FREEZE | TTU_MUNLOCK))
+  );
 }
 
 /**
- * `unmap`: refuse flags the release's try_to_unmap() does not take (a RangeError, as tryToUnmap
- * throws it, but before add_to_swap gives the page a slot), then the assertions try_to_unmap(flags)
- * would hit on `pfn`:
+ * `unmap`, once its flags are known to be the release's (checkTtuFlags): the assertions
+ * try_to_unmap(flags) would hit on `pfn`:
  *  - rmap_walk_locked(): VM_BUG_ON_PAGE(PageKsm(page)) — TTU_RMAP_LOCKED on a KSM page (every release);
  *  - try_to_unmap_one(): VM_BUG_ON_PAGE(!PageSwapCache(page)) — an anonymous page without a swap
  *    slot that the walk would unmap (before rule ttu-anon-not-swapcache-warn, 4.12, which WARNs).
  */
 export function checkUnmap(sys: MmSystem, pfn: number, flags: number): void {
-  checkFlagsForKernel(sys, flags);
   const mem = sys.mem;
   if (flags & TTU_RMAP_LOCKED && PageKsm(mem, pfn))
     throw new KernelAssertion(

@@ -3,6 +3,7 @@
  * `referenced`, `migrate`, `mkclean`): each acts on the page mapped at (process, address), as the
  * kernel's caller of that rmap client would (isolation reference, page lock, swap slot), and returns
  * a structured report. Reclaim-side operations run as kswapd; migration runs as the process.
+ * Results, flags and enum values in reports are written as the selected release has them (codes.ts).
  */
 import {
   addToSwap,
@@ -18,6 +19,7 @@ import {
   PTE_SWAP,
   pageAnonVma,
   putPage,
+  type RuleSet,
   readPte,
   trylockPage,
   unlockPage,
@@ -31,7 +33,20 @@ import {
   VM_WRITE,
   type VmArea,
 } from '@rmaplab/mm';
-import { SWAP_AGAIN, swapName, TTU_MIGRATION, TTU_RMAP_LOCKED, ttuFlagNames } from './codes.js';
+import {
+  checkTtuFlags,
+  rmapOneWord,
+  SWAP_AGAIN,
+  TTU_MIGRATION,
+  TTU_MUNLOCK,
+  TTU_RMAP_LOCKED,
+  TTU_SPLIT_FREEZE,
+  ttuFlagNames,
+  ttuFlagsValue,
+  unmapResultWord,
+  VOID,
+  walkResultWord,
+} from './codes.js';
 import { type KernelWarning, kernelWarnings } from './kernel-warn.js';
 import { migratePage, removeMigrationPtes } from './migrate.js';
 import { pageMkclean } from './page-mkclean.js';
@@ -65,7 +80,7 @@ export interface VisitReport {
   address: number;
   /** The AVC that led there (anon and KSM walks), else null. */
   avc: number | null;
-  /** rmap_one's SWAP_* name, or 'skipped' (invalid_vma). */
+  /** What rmap_one returned, as the release writes it (SWAP_AGAIN; from 4.12 true or false), or 'skipped' (invalid_vma). */
   result: string;
   /** What the PTE probe found ('found' | 'none'), or null when rmap_one did not probe. */
   pte: string | null;
@@ -76,7 +91,7 @@ export interface WalkReport {
   kind: 'anon' | 'file' | 'ksm' | null;
   anonVma: string | null;
   mapping: string | null;
-  /** The walk's return value as a SWAP_* name. */
+  /** rmap_walk's return value as the release writes it: a SWAP_* name, `void` from 4.12. */
   result: string;
   stop: 'rmap_one' | 'done' | null;
   /** How many VMAs the walk visited: `visits.length`, without building the visits. */
@@ -85,9 +100,9 @@ export interface WalkReport {
   readonly visits: VisitReport[];
 }
 
-/** Turn a walk log into its report; its visits are built on first read. */
-export function walkReportOf(log: WalkLog): WalkReport {
-  return new LoggedWalkReport(log);
+/** Turn a walk log into its report, in the words of `sys`'s release; its visits are built on first read. */
+export function walkReportOf(sys: MmSystem, log: WalkLog): WalkReport {
+  return new LoggedWalkReport(sys.rules, log);
 }
 
 /**
@@ -103,20 +118,22 @@ class LoggedWalkReport implements WalkReport {
   stop: WalkReport['stop'];
   visited: number;
   readonly #log: WalkLog;
+  readonly #rules: RuleSet;
   #visits: VisitReport[] | undefined;
 
-  constructor(log: WalkLog) {
+  constructor(rules: RuleSet, log: WalkLog) {
     this.kind = log.kind;
     this.anonVma = log.anonVma?.name ?? null;
     this.mapping = log.mapping?.name ?? null;
-    this.result = swapName(log.result);
+    this.result = walkResultWord(rules, log.result);
     this.stop = log.stop;
     this.visited = log.count;
     this.#log = log;
+    this.#rules = rules;
   }
 
   get visits(): VisitReport[] {
-    this.#visits ??= visitReports(this.#log);
+    this.#visits ??= visitReports(this.#rules, this.#log);
     return this.#visits;
   }
 
@@ -127,14 +144,14 @@ class LoggedWalkReport implements WalkReport {
   }
 }
 
-function visitReports(log: WalkLog): VisitReport[] {
+function visitReports(rules: RuleSet, log: WalkLog): VisitReport[] {
   return log.visits.map((v) => ({
     mm: v.vma.vmMm.id,
     process: v.vma.vmMm.owner.name,
     vma: v.vma.id,
     address: v.address,
     avc: v.avc?.id ?? null,
-    result: v.result === 'skipped' ? 'skipped' : swapName(v.result),
+    result: v.result === 'skipped' ? 'skipped' : rmapOneWord(rules, v.result),
     pte: v.pte,
   }));
 }
@@ -195,14 +212,20 @@ export function walkAt(sys: MmSystem, mm: Mm, addr: number): WalkStatementReport
     invalidVma: null,
   };
   sys.as(sys.kswapd, () => withLockedPage(sys, pfn, () => rmapWalk(sys, pfn, rwc, log)));
-  return { pfn, walk: walkReportOf(log) };
+  return { pfn, walk: walkReportOf(sys, log) };
 }
 
 /** What the scenario's `unmap` reports. */
 export interface UnmapStatementReport {
   pfn: number;
+  /** The flags as the release names them, by value. */
   flags: string[];
-  /** try_to_unmap's result as a SWAP_* name. */
+  /** Their value in the release's enum ttu_flags. */
+  flagsValue: number;
+  /**
+   * try_to_unmap's result as the release returns it: a SWAP_* name (to 4.11), `true` or `false`
+   * (4.12–5.13), or `void; page_mapped() = …` — the caller's test, from 5.14.
+   */
   result: string;
   mapcountBefore: number;
   mapcountAfter: number;
@@ -218,24 +241,28 @@ export interface UnmapStatementReport {
 /**
  * `unmap FLAGS`: try_to_unmap(page, flags) as kswapd, holding the page lock and a reference. An
  * anonymous page gets a swap slot first (add_to_swap), as try_to_unmap requires of it unless
- * migrating or munlocking; TTU_RMAP_LOCKED takes the rmap lock around the call, as the THP split
- * does; TTU_MIGRATION's entries are then removed again (remove_migration_ptes(page, page)), as
- * __unmap_and_move does when it does not move the page. Flags the release lacks, and calls the
- * kernel would BUG on (KernelAssertion), are refused before anything changes (checkUnmap).
+ * migrating, freezing or munlocking; TTU_RMAP_LOCKED takes the rmap lock around the call, as the
+ * THP split does; the entries of TTU_MIGRATION (and TTU_SPLIT_FREEZE) are then removed again
+ * (remove_migration_ptes(page, page)), as __unmap_and_move does when it does not move the page.
+ * `flags` are the model's bits, and must all be flags of the release (codes.ts ttuFlags); calls the
+ * kernel would BUG on (KernelAssertion) are refused before anything changes (checkUnmap).
  */
 export function unmapAt(sys: MmSystem, mm: Mm, addr: number, flags: number): UnmapStatementReport {
+  checkTtuFlags(sys, flags);
   const pfn = pageAt(mm, addr);
   checkUnmap(sys, pfn, flags);
   const mem = sys.mem;
   const warned = kernelWarnings(sys).length;
+  const entries = flags & (TTU_MIGRATION | TTU_SPLIT_FREEZE);
   const report: UnmapStatementReport = {
     pfn,
-    flags: ttuFlagNames(flags),
+    flags: ttuFlagNames(sys.rules, flags),
+    flagsValue: ttuFlagsValue(sys.rules, flags),
     result: '',
     mapcountBefore: mem.mapcount[pfn] + 1,
     mapcountAfter: 0,
     swapEntry: 0,
-    walk: walkReportOf(newWalkLog()),
+    walk: walkReportOf(sys, newWalkLog()),
     restore: null,
     warnings: [],
   };
@@ -243,13 +270,14 @@ export function unmapAt(sys: MmSystem, mm: Mm, addr: number, flags: number): Unm
     withLockedPage(sys, pfn, () => {
       if (unmapAddsToSwap(sys, pfn, flags) && addToSwap(sys, pfn)) report.swapEntry = mem.private[pfn];
       const log = newWalkLog();
-      report.result = swapName(withRmapLock(sys, pfn, flags, () => tryToUnmap(sys, pfn, flags, log)));
-      report.walk = walkReportOf(log);
+      const code = withRmapLock(sys, pfn, flags, () => tryToUnmap(sys, pfn, flags, log));
+      report.result = unmapResultWord(sys, code);
+      report.walk = walkReportOf(sys, log);
       report.mapcountAfter = mem.mapcount[pfn] + 1;
-      if (flags & TTU_MIGRATION) {
+      if (entries) {
         const restore = newWalkLog();
         removeMigrationPtes(sys, pfn, pfn, false, restore);
-        report.restore = walkReportOf(restore);
+        report.restore = walkReportOf(sys, restore);
       }
     }),
   );
@@ -278,10 +306,14 @@ export interface ReclaimStatementReport {
   pfn: number;
   outcome: ReclaimOutcome;
   reason: string;
+  /** page_check_references()'s answer as the release names it (PAGEREF_*; FOLIOREF_* from 6.1). */
   references: string | null;
   referenced: number | null;
-  /** try_to_unmap's result as a SWAP_* name, or null when it did not run. */
+  /** try_to_unmap's result as the release returns it (see UnmapStatementReport), or null when it did not run. */
   unmap: string | null;
+  /** The flags reclaim passed to try_to_unmap, as the release names them, and their value. */
+  unmapFlags: string[];
+  unmapFlagsValue: number;
   swapEntry: number;
   wrote: boolean;
   referencedWalk: WalkReport;
@@ -296,13 +328,15 @@ export function reclaimAt(sys: MmSystem, mm: Mm, addr: number): ReclaimStatement
     pfn,
     outcome: r.outcome,
     reason: r.reason,
-    references: r.references,
+    references: r.references && sys.name(r.references),
     referenced: r.referenced?.referenced ?? null,
-    unmap: r.unmap === null ? null : swapName(r.unmap),
+    unmap: r.unmap === null ? null : unmapResultWord(sys, r.unmap),
+    unmapFlags: ttuFlagNames(sys.rules, r.unmapFlags),
+    unmapFlagsValue: ttuFlagsValue(sys.rules, r.unmapFlags),
     swapEntry: r.swapEntry,
     wrote: r.wrote,
-    referencedWalk: walkReportOf(r.referencedLog),
-    unmapWalk: walkReportOf(r.unmapLog),
+    referencedWalk: walkReportOf(sys, r.referencedLog),
+    unmapWalk: walkReportOf(sys, r.unmapLog),
   };
 }
 
@@ -337,7 +371,7 @@ export function referencedAt(sys: MmSystem, mm: Mm, addr: number): ReferencedSta
     referenced: r.referenced,
     vmFlags: r.vmFlags,
     vmFlagNames: VM_FLAG_NAMES.filter(([f]) => r.vmFlags & f).map(([, n]) => n),
-    walk: walkReportOf(log),
+    walk: walkReportOf(sys, log),
   };
 }
 
@@ -345,7 +379,9 @@ export function referencedAt(sys: MmSystem, mm: Mm, addr: number): ReferencedSta
 export interface MigrateStatementReport {
   oldPfn: number;
   newPfn: number;
+  /** MIGRATEPAGE_SUCCESS (0 from 6.18) or EAGAIN. */
   rc: string;
+  /** What try_to_unmap(TTU_MIGRATION) returned, as the release writes it; `void` for try_to_migrate (5.14). */
   unmap: string | null;
   unmapWalk: WalkReport;
   removeWalk: WalkReport;
@@ -358,10 +394,10 @@ export function migrateAt(sys: MmSystem, mm: Mm, addr: number): MigrateStatement
   return {
     oldPfn: r.oldPfn,
     newPfn: r.rc === 'MIGRATEPAGE_SUCCESS' ? r.newPfn : r.oldPfn,
-    rc: r.rc,
-    unmap: r.unmap === null ? null : swapName(r.unmap),
-    unmapWalk: walkReportOf(r.unmapLog),
-    removeWalk: walkReportOf(r.removeLog),
+    rc: sys.name(r.rc),
+    unmap: r.unmap === null ? null : sys.rules['try-to-migrate'] ? VOID : unmapResultWord(sys, r.unmap),
+    unmapWalk: walkReportOf(sys, r.unmapLog),
+    removeWalk: walkReportOf(sys, r.removeLog),
   };
 }
 
@@ -377,5 +413,5 @@ export function mkcleanAt(sys: MmSystem, mm: Mm, addr: number): MkcleanStatement
   const pfn = pageAt(mm, addr);
   const log = newWalkLog();
   const cleaned = sys.as(sys.kswapd, () => withLockedPage(sys, pfn, () => pageMkclean(sys, pfn, log)));
-  return { pfn, cleaned, walk: walkReportOf(log) };
+  return { pfn, cleaned, walk: walkReportOf(sys, log) };
 }

@@ -3,7 +3,8 @@
  * find every VMA that may map it through the page's anon_vma tree or its file's i_mmap tree, compute
  * where (vma_address) and hand each to the client's rmap_one. KSM pages go to rmap_walk_ksm (ksm.ts).
  * Every walk can record what it did in a {@link WalkLog} and, when the system is traced, emits
- * `walk` events (and the locks' own events) that the CLI prints and the web app animates.
+ * `walk` events (and the locks' own events) that the CLI prints and the web app animates. The walk
+ * computes with 4.9's SWAP_* codes; its events give results as the release returns them (codes.ts).
  */
 import {
   type AddressSpace,
@@ -33,7 +34,7 @@ import {
   type VmArea,
   vmaAddress,
 } from '@rmaplab/mm';
-import { SWAP_AGAIN, swapName } from './codes.js';
+import { rmapOneWord, SWAP_AGAIN, walkResultWord } from './codes.js';
 import { rmapWalkKsm } from './ksm.js';
 
 /**
@@ -75,7 +76,7 @@ export interface WalkVisit {
   address: number;
   /** The anon_vma_chain that led there (anon and KSM walks). */
   avc: AnonVmaChain | null;
-  /** rmap_one's SWAP_* result, or 'skipped' when invalid_vma rejected the VMA. */
+  /** rmap_one's result as the model's SWAP_* code, or 'skipped' when invalid_vma rejected the VMA. */
   result: number | 'skipped';
   /** What the PTE probe (page_check_address) found, if rmap_one probed. */
   pte: 'found' | 'none' | null;
@@ -194,8 +195,9 @@ export function walkEvent(sys: MmSystem, fn: string, msg: string, refs?: TraceRe
 }
 
 /**
- * rmap_walk() — mm/rmap.c: dispatch on the page's kind. Returns the walk's SWAP_* value; `log`,
- * when given, is filled with the visited VMAs. The lock traffic is in the trace (`lock` events).
+ * rmap_walk() — mm/rmap.c: dispatch on the page's kind. Returns the walk's SWAP_* value (4.9's
+ * int; void from 4.12, which its callers in the model do not read then); `log`, when given, is
+ * filled with the visited VMAs. The lock traffic is in the trace (`lock` events).
  */
 export function rmapWalk<A>(
   sys: MmSystem,
@@ -277,13 +279,16 @@ export function visitVma<A>(
   }
   const ret = rwc.rmapOne(sys, pfn, vma, address, rwc.arg);
   log?.record(vma, address, avc, ret);
-  if (sys.tracing)
-    walkEvent(sys, rwc.name, `${vma.name}: ${swapName(ret)}`, {
+  if (sys.tracing) {
+    const result = rmapOneWord(sys.rules, ret);
+    walkEvent(sys, rwc.name, `${vma.name}: ${result}`, {
       vma: vma.id,
       addr: address,
       pfn,
-      result: swapName(ret),
+      result,
+      code: ret,
     });
+  }
   return ret;
 }
 
@@ -327,9 +332,12 @@ export function walkBegin(
     );
 }
 
-/** End of a walk: the final event carrying its result. */
+/** End of a walk: the final event carrying its result (from 4.12: `void`). */
 export function walkEnd(sys: MmSystem, fn: string, pfn: number, ret: number): number {
-  if (sys.tracing) walkEvent(sys, fn, `returns ${swapName(ret)}`, { pfn, result: swapName(ret) });
+  if (sys.tracing) {
+    const result = walkResultWord(sys.rules, ret);
+    walkEvent(sys, fn, `returns ${result}`, { pfn, result });
+  }
   return ret;
 }
 
@@ -529,9 +537,10 @@ export function pageGetAnonVma(sys: MmSystem, pfn: number): AnonVma | null {
 }
 
 /**
- * page_check_address() — mm/rmap.c (4.9; page_vma_mapped_walk in 4.11+): the PTE in `vma` at
- * `address`, if it is present and maps `pfn`, returned with its table's lock held (unlock with
- * `t.ptl.unlock(sys.current)`). Without `sync` a non-present PTE is rejected before locking.
+ * page_check_address() — mm/rmap.c (4.9; 4.11's page_vma_mapped_walk, whose name its event takes
+ * there: rule page-vma-mapped-walk): the PTE in `vma` at `address`, if it is present and maps
+ * `pfn`, returned with its table's lock held (unlock with `t.ptl.unlock(sys.current)`). Without
+ * `sync` (PVMW_SYNC) a non-present PTE is rejected before locking.
  */
 export function pageCheckAddress(
   sys: MmSystem,

@@ -1,16 +1,18 @@
 /**
  * try_to_unmap() and try_to_munlock() — mm/rmap.c (4.9): one rmap walk whose rmap_one,
  * try_to_unmap_one(), replaces each PTE of the page by a swap entry (anon), a migration entry
- * (TTU_MIGRATION) or nothing (file), in the kernel's order of checks.
+ * (TTU_MIGRATION, and 4.14–5.13's TTU_SPLIT_FREEZE) or nothing (file), in the kernel's order of
+ * checks.
  *
  * Later releases change the walk rule by rule (rules.ts): no young check (ttu-ignore-access-removed,
  * so TTU_IGNORE_ACCESS does not exist), VM_LOCKED re-mlocks the page and aborts the walk
  * (mlock-count); migration is try_to_migrate() (try-to-migrate: try_to_migrate_one never stops at
  * VM_LOCKED, and its entries keep the young and dirty bits, migration-entry-young-dirty), which the
- * model runs as this walk with TTU_MIGRATION set internally — try_to_unmap then refuses
- * TTU_MIGRATION. The results stay the 4.9 codes: an abort at VM_LOCKED is SWAP_MLOCK, an anonymous
- * page outside the swap cache is SWAP_FAIL, a page left unmapped is SWAP_SUCCESS, and one still
- * mapped SWAP_AGAIN (without SWAP_* codes, callers test folio_mapped() instead).
+ * model runs as this walk with TTU_MIGRATION set internally. Which flags a release takes is
+ * TTU_FLAG_TABLE's business (codes.ts). The walk computes with 4.9's codes — an abort at VM_LOCKED
+ * is SWAP_MLOCK, an anonymous page outside the swap cache SWAP_FAIL, a page left unmapped
+ * SWAP_SUCCESS, one still mapped SWAP_AGAIN — and reports say them as the release returns them:
+ * SWAP_* to 4.11, a bool to 5.13, nothing from 5.14 (codes.ts unmapResultWord).
  */
 import {
   folioTryShareAnonRmapPte,
@@ -34,7 +36,6 @@ import {
   pageRemoveRmap,
   pteIndex,
   putPage,
-  ruleById,
   setPageDirty,
   setPte,
   VM_GROWSDOWN,
@@ -43,20 +44,22 @@ import {
   type VmArea,
 } from '@rmaplab/mm';
 import {
+  checkTtuFlags,
   SWAP_AGAIN,
   SWAP_FAIL,
   SWAP_LZFREE,
   SWAP_MLOCK,
   SWAP_SUCCESS,
   TTU_BATCH_FLUSH,
-  TTU_FLAGS_REMOVED,
   TTU_IGNORE_ACCESS,
   TTU_IGNORE_MLOCK,
   TTU_LZFREE,
   TTU_MIGRATION,
   TTU_MUNLOCK,
   TTU_RMAP_LOCKED,
+  TTU_SPLIT_FREEZE,
   TTU_SPLIT_HUGE_PMD,
+  TTU_SYNC,
   ttuFlagNames,
 } from './codes.js';
 import { ttuAnonNotInSwapCache } from './kernel-warn.js';
@@ -76,11 +79,12 @@ export interface RmapPrivate {
 }
 
 /**
- * try_to_unmap_one() — mm/rmap.c (4.9). Order: TTU_MUNLOCK skips unlocked VMAs; locate the PTE;
- * VM_LOCKED → mlock_vma_page + SWAP_MLOCK (unless TTU_IGNORE_MLOCK); a young PTE is aged and gives
- * SWAP_FAIL (unless TTU_IGNORE_ACCESS; never under 6.12); then the PTE is cleared, its dirty bit
- * moved to the page, the replacement entry installed, and the page loses a mapping and a reference
- * — except an anonymous page outside the swap cache, which 4.12+ leaves as it was (kernel-warn.ts).
+ * try_to_unmap_one() — mm/rmap.c (4.9). Order: TTU_MUNLOCK skips unlocked VMAs; locate the PTE
+ * (TTU_SYNC, 5.13: under its lock even when it looks empty); VM_LOCKED → mlock_vma_page +
+ * SWAP_MLOCK (unless TTU_IGNORE_MLOCK); a young PTE is aged and gives SWAP_FAIL (unless
+ * TTU_IGNORE_ACCESS; never from 5.11); then the PTE is cleared, its dirty bit moved to the page, the
+ * replacement entry installed, and the page loses a mapping and a reference — except an anonymous
+ * page outside the swap cache, which 4.12+ leaves as it was (kernel-warn.ts).
  */
 export function tryToUnmapOne(
   sys: MmSystem,
@@ -94,11 +98,11 @@ export function tryToUnmapOne(
   // TTU_SPLIT_HUGE_PMD: the model has no huge pages, so there is no PMD to split; the kernel's
   // check after the split still applies.
   if (flags & TTU_SPLIT_HUGE_PMD && !pageMapped(sys.mem, pfn)) return SWAP_AGAIN;
-  const t = pageCheckAddress(sys, pfn, vma, address, false);
+  const t = pageCheckAddress(sys, pfn, vma, address, (flags & TTU_SYNC) !== 0);
   if (!t) return SWAP_AGAIN;
   const task = sys.current;
   const i = pteIndex(address);
-  const migration = (flags & TTU_MIGRATION) !== 0;
+  const migration = (flags & (TTU_MIGRATION | TTU_SPLIT_FREEZE)) !== 0;
   if (!(flags & TTU_IGNORE_MLOCK) && !(sys.rules['try-to-migrate'] && migration)) {
     if (vma.vmFlags & VM_LOCKED) {
       mlockVmaPage(sys, pfn);
@@ -173,15 +177,6 @@ function pageNotMapped(sys: MmSystem, pfn: number): boolean {
   return !pageMapped(sys.mem, pfn);
 }
 
-/** Throws for a flag that the selected release's try_to_unmap no longer takes (TTU_FLAGS_REMOVED). */
-export function checkFlagsForKernel(sys: MmSystem, flags: number): void {
-  for (const gone of TTU_FLAGS_REMOVED)
-    if (flags & gone.flag && sys.rules[gone.rule])
-      throw new RangeError(
-        `${ttuFlagNames(gone.flag)[0]}: not a try_to_unmap flag in Linux ${sys.options.kernel} (gone since ${ruleById(gone.rule).since}: ${gone.instead})`,
-      );
-}
-
 /**
  * try_to_unmap() — mm/rmap.c (4.9): walk with try_to_unmap_one until the page is no longer mapped.
  * The caller holds the page lock (and a reference, as isolation gives it). Returns SWAP_SUCCESS when
@@ -190,19 +185,21 @@ export function checkFlagsForKernel(sys: MmSystem, flags: number): void {
  * FAIL or MLOCK stay removed.
  */
 export function tryToUnmap(sys: MmSystem, page: Page | number, flags: number, log?: WalkLog): number {
-  checkFlagsForKernel(sys, flags);
+  // The scenario's `unmap` checks its flag names before anything runs (ttuFlags); this guards
+  // callers that pass the model's bits directly.
+  checkTtuFlags(sys, flags);
   return unmapWalk(sys, typeof page === 'number' ? page : page.pfn, flags, 'try_to_unmap_one', log);
 }
 
-/** Flags that 6.12's try_to_migrate() takes (TTU_SYNC is not modelled: the walk always locks). */
-const TRY_TO_MIGRATE_FLAGS = TTU_RMAP_LOCKED | TTU_SPLIT_HUGE_PMD | TTU_BATCH_FLUSH;
+/** Flags that try_to_migrate() takes (TTU_BATCH_FLUSH from 6.3; the model takes it from 5.14). */
+const TRY_TO_MIGRATE_FLAGS = TTU_RMAP_LOCKED | TTU_SPLIT_HUGE_PMD | TTU_SYNC | TTU_BATCH_FLUSH;
 
 /**
- * try_to_migrate() — mm/rmap.c (6.12): replace every PTE of the page by a migration entry with
+ * try_to_migrate() — mm/rmap.c (5.14): replace every PTE of the page by a migration entry with
  * try_to_migrate_one(), which never stops at VM_LOCKED and keeps the young and dirty bits in the
- * entry. 4.9 has no such function (its migration calls try_to_unmap with TTU_MIGRATION). Returns
- * SWAP_SUCCESS when nothing maps the page any more, else SWAP_AGAIN (6.12 returns void; callers
- * test folio_mapped()).
+ * entry (6.1). 4.9 has no such function (its migration calls try_to_unmap with TTU_MIGRATION).
+ * Returns SWAP_SUCCESS when nothing maps the page any more, else SWAP_AGAIN, for the model's own
+ * use: the kernel's returns void, and its callers test page_mapped() / folio_mapped().
  */
 export function tryToMigrate(sys: MmSystem, page: Page | number, flags: number, log?: WalkLog): number {
   if (!sys.rules['try-to-migrate'])
@@ -211,7 +208,7 @@ export function tryToMigrate(sys: MmSystem, page: Page | number, flags: number, 
     );
   if (flags & ~TRY_TO_MIGRATE_FLAGS)
     throw new RangeError(
-      `try_to_migrate: unexpected flags ${ttuFlagNames(flags & ~TRY_TO_MIGRATE_FLAGS).join(', ')}`,
+      `try_to_migrate: unexpected flags ${ttuFlagNames(sys.rules, flags & ~TRY_TO_MIGRATE_FLAGS).join(', ')}`,
     );
   return unmapWalk(
     sys,
@@ -224,8 +221,8 @@ export function tryToMigrate(sys: MmSystem, page: Page | number, flags: number, 
 
 /**
  * The rmap_walk_control of try_to_unmap(), try_to_migrate() and try_to_munlock(): try_to_unmap_one
- * with `flags`, stopping once nothing maps the page; migration of an anonymous page skips exec's
- * temporary stack.
+ * with `flags` (named `name` in events), stopping once nothing maps the page; migration (and
+ * TTU_SPLIT_FREEZE) of an anonymous page skips exec's temporary stack.
  */
 function unmapControl(sys: MmSystem, pfn: number, flags: number, name: string): RmapWalkControl<RmapPrivate> {
   const mem = sys.mem;
@@ -236,7 +233,9 @@ function unmapControl(sys: MmSystem, pfn: number, flags: number, name: string): 
     done: pageNotMapped,
     anonLock: pageLockAnonVmaRead,
     invalidVma:
-      flags & TTU_MIGRATION && !PageKsm(mem, pfn) && PageAnon(mem, pfn) ? invalidMigrationVma : null,
+      flags & (TTU_MIGRATION | TTU_SPLIT_FREEZE) && !PageKsm(mem, pfn) && PageAnon(mem, pfn)
+        ? invalidMigrationVma
+        : null,
   };
 }
 
@@ -253,13 +252,15 @@ function unmapWalk(sys: MmSystem, pfn: number, flags: number, name: string, log?
 }
 
 /**
- * try_to_munlock() — mm/rmap.c (4.9): after munlock cleared PG_mlocked, look for another VM_LOCKED
- * VMA that maps the page; if one does, try_to_unmap_one re-mlocks it and the result is SWAP_MLOCK.
- * The page must be locked. (6.12 removed it with the mlock rework, whose per-folio mlock_count
- * gives the same outcome; the model uses this walk under both kernels.)
+ * try_to_munlock() — mm/rmap.c (4.9; 5.14's page_mlock): after munlock cleared PG_mlocked, look for
+ * another VM_LOCKED VMA that maps the page; if one does, try_to_unmap_one re-mlocks it and the
+ * result is SWAP_MLOCK. The page must be locked. Its rmap_one is named `try_to_munlock_one`, a
+ * model name that reads try_to_unmap_one up to 5.13 and page_mlock_one from 5.14 (rules.ts). (5.18
+ * removed it with the mlock rework, whose per-folio mlock_count gives the same outcome; the model
+ * keeps this walk, out of that release's trace: installRmap.)
  */
 export function tryToMunlock(sys: MmSystem, page: Page | number, log?: WalkLog): number {
   const pfn = typeof page === 'number' ? page : page.pfn;
   if (!PageLocked(sys.mem, pfn)) throw new Error(`try_to_munlock: pfn ${pfn} is not locked (VM_BUG_ON_PAGE)`);
-  return rmapWalk(sys, pfn, unmapControl(sys, pfn, TTU_MUNLOCK, 'try_to_unmap_one'), log);
+  return rmapWalk(sys, pfn, unmapControl(sys, pfn, TTU_MUNLOCK, 'try_to_munlock_one'), log);
 }

@@ -49,12 +49,14 @@ import {
   TTU_BATCH_FLUSH,
   TTU_LZFREE,
   TTU_UNMAP,
+  ttuFlagsMissing,
+  unmapped,
 } from './codes.js';
 import { type PageReferencedResult, pageReferenced } from './page-referenced.js';
 import { newWalkLog, pageMapping, type WalkLog } from './rmap-walk.js';
 import { tryToUnmap } from './try-to-unmap.js';
 
-/** enum page_references — mm/vmscan.c */
+/** enum page_references — mm/vmscan.c (4.9; 6.1's enum folio_references, FOLIOREF_*: sys.name). */
 export type PageReferences =
   | 'PAGEREF_RECLAIM'
   | 'PAGEREF_RECLAIM_CLEAN'
@@ -76,8 +78,10 @@ export interface ReclaimResult {
   referenced: PageReferencedResult | null;
   /** The swap slot add_to_swap gave the page (0: none given). */
   swapEntry: number;
-  /** try_to_unmap's SWAP_* result (null when it did not run). */
+  /** try_to_unmap's result as the model's SWAP_* code (null when it did not run). */
   unmap: number | null;
+  /** The flags reclaim passed to try_to_unmap (the model's bits; 0 when it did not run). */
+  unmapFlags: number;
   /** Whether pageout() wrote the page. */
   wrote: boolean;
   /** The page_referenced and try_to_unmap walks. */
@@ -160,12 +164,14 @@ export function shrinkPage(sys: MmSystem, page: Page | number, opts: ShrinkOptio
     referenced: null,
     swapEntry: 0,
     unmap: null,
+    unmapFlags: 0,
     wrote: false,
     referencedLog: newWalkLog(),
     unmapLog: newWalkLog(),
   };
   getPage(sys, pfn); // isolate_lru_page()
-  if (!trylockPage(sys, pfn)) return putback(sys, r, 'kept', 'keep: trylock_page failed, the page is busy');
+  if (!trylockPage(sys, pfn))
+    return putback(sys, r, 'kept', `keep: ${sys.name('trylock_page')} failed, the page is busy`);
   try {
     [r.outcome, r.reason] = decide(sys, r, opts);
   } finally {
@@ -182,27 +188,31 @@ function decide(sys: MmSystem, r: ReclaimResult, opts: ShrinkOptions): [ReclaimO
     const why = 'page_evictable() is false (PG_mlocked)';
     return sys.rules['remove-swap-mlock'] ? activateLocked(sys, pfn, why) : cullMlocked(sys, pfn, why);
   }
+  const checkReferences = `${sys.name('page_check_references')}()`;
   if (!opts.ignoreReferences) {
     r.references = pageCheckReferences(sys, pfn, r);
     if (r.references === 'PAGEREF_ACTIVATE')
-      return activateLocked(sys, pfn, 'page_check_references() says the page is in use');
+      return activateLocked(sys, pfn, `${checkReferences} says the page is in use`);
     if (r.references === 'PAGEREF_KEEP')
-      return verdict('kept', 'keep_locked: page_check_references() says look again later');
+      return verdict('kept', `keep_locked: ${checkReferences} says look again later`);
   }
   // 4.9: a page given its swap slot in this pass may be discarded while clean (MADV_FREE).
   let lazyfree = false;
   if (PageAnon(mem, pfn) && !PageSwapCache(mem, pfn)) {
-    if (!addToSwap(sys, pfn)) return activateLocked(sys, pfn, 'add_to_swap() found no swap space');
+    if (!addToSwap(sys, pfn))
+      return activateLocked(sys, pfn, `${sys.name('add_to_swap')}() found no swap space`);
     r.swapEntry = mem.private[pfn];
     lazyfree = !sys.rules['ttu-lzfree-removed'];
   }
   if (pageMapped(mem, pfn) && pageMapping(mem, pfn) !== null) {
-    const flags = TTU_UNMAP | TTU_BATCH_FLUSH | (lazyfree ? TTU_LZFREE : 0);
-    r.unmap = tryToUnmap(sys, pfn, flags, r.unmapLog);
-    const why = `try_to_unmap() returned ${swapName(r.unmap)}`;
+    // The flags shrink_page_list passes: TTU_UNMAP (to 4.11) and TTU_BATCH_FLUSH, TTU_LZFREE for a
+    // page just added to swap (4.9–4.11). TTU_SPLIT_HUGE_PMD and 6.10's TTU_SYNC are for large
+    // folios, which the model does not have.
+    r.unmapFlags = (TTU_UNMAP | TTU_BATCH_FLUSH | (lazyfree ? TTU_LZFREE : 0)) & ~ttuFlagsMissing(sys.rules);
+    r.unmap = tryToUnmap(sys, pfn, r.unmapFlags, r.unmapLog);
+    const why = unmapVerdict(sys, r.unmap);
     // Without SWAP_* codes reclaim only asks whether the page is still mapped: if so, activate_locked.
-    if (sys.rules['swap-codes-removed'] && r.unmap !== SWAP_SUCCESS)
-      return activateLocked(sys, pfn, `${why}, the folio is still mapped`);
+    if (sys.rules['swap-codes-removed'] && !unmapped(r.unmap)) return activateLocked(sys, pfn, why);
     if (r.unmap === SWAP_FAIL) return activateLocked(sys, pfn, why);
     if (r.unmap === SWAP_AGAIN) return verdict('kept', `keep_locked: ${why}`);
     if (r.unmap === SWAP_MLOCK) return cullMlocked(sys, pfn, why);
@@ -219,7 +229,7 @@ function decide(sys: MmSystem, r: ReclaimResult, opts: ShrinkOptions): [ReclaimO
         : verdict('kept', `keep_locked: ${why}`);
     }
     if (r.references === 'PAGEREF_RECLAIM_CLEAN')
-      return verdict('kept', 'keep_locked: dirty, and page_check_references() allows only clean pages');
+      return verdict('kept', `keep_locked: dirty, and ${checkReferences} allows only clean pages`);
     if (!pageout(sys, pfn))
       return activateLocked(sys, pfn, 'pageout() of a shmem page (shmem swap is not modelled)');
     r.wrote = true;
@@ -227,10 +237,25 @@ function decide(sys: MmSystem, r: ReclaimResult, opts: ShrinkOptions): [ReclaimO
   return freeIt(
     sys,
     pfn,
-    PageAnon(mem, pfn)
-      ? 'free_it: the data is in swap, the page is freed'
-      : 'free_it: dropped from the page cache',
+    !PageAnon(mem, pfn)
+      ? 'free_it: dropped from the page cache'
+      : r.wrote
+        ? 'free_it: the data is in swap, the page is freed'
+        : // Clean: pageout() is not called, the swap slot is trusted to hold the data (before 4.14,
+          // for a page add_to_swap just gave a slot, it does not: add-to-swap-dirty).
+          'free_it: clean, so pageout() did not write it; the page is freed',
   );
+}
+
+/**
+ * What try_to_unmap's outcome told reclaim, in the release's words: the SWAP_* code it returned (to
+ * 4.11), the bool (4.12–5.13), or — try_to_unmap returning nothing from 5.14 — the page_mapped()
+ * test after it.
+ */
+function unmapVerdict(sys: MmSystem, code: number): string {
+  if (!sys.rules['swap-codes-removed']) return `try_to_unmap() returned ${swapName(code)}`;
+  if (!sys.rules['ttu-void']) return `try_to_unmap() returned ${unmapped(code)}`;
+  return `${sys.name('page_mapped')}() is ${!unmapped(code)} after try_to_unmap()`;
 }
 
 /**

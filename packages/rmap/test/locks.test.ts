@@ -104,7 +104,7 @@ describe('locks', () => {
     w.sys.setTrace(null);
     const fns = events.map((e) => `${e.kind}:${e.fn}`);
     expect(fns).toEqual([
-      'lock:lock_page',
+      'lock:trylock_page',
       'lock:down_read',
       'walk:rmap_walk_anon',
       'walk:anon_vma_interval_tree_foreach',

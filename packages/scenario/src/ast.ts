@@ -3,6 +3,14 @@
  * the runner. One statement per non-blank, non-comment source line. See docs/language.md.
  */
 
+import type { TtuFlagName } from '@rmaplab/rmap';
+
+/**
+ * The `unmap` flags: every name enum ttu_flags has in some release 4.9 to 6.18 (@rmaplab/rmap's
+ * TTU_FLAG_TABLE). The parser takes any of them; the runner refuses one the selected release lacks.
+ */
+export { TTU_FLAG_NAMES, type TtuFlagName } from '@rmaplab/rmap';
+
 /** A source range: 1-based line and columns, `endColumn` exclusive. Columns count UTF-16 code units (a tab is one column). */
 export interface Span {
   line: number;
@@ -57,21 +65,6 @@ export interface OnPage extends OnRegion {
   page: number;
   pageSpan: Span;
 }
-
-export const TTU_FLAG_NAMES = [
-  'TTU_UNMAP',
-  'TTU_MIGRATION',
-  'TTU_MUNLOCK',
-  'TTU_LZFREE',
-  'TTU_SPLIT_HUGE_PMD',
-  'TTU_IGNORE_MLOCK',
-  'TTU_IGNORE_ACCESS',
-  'TTU_IGNORE_HWPOISON',
-  'TTU_BATCH_FLUSH',
-  'TTU_RMAP_LOCKED',
-] as const; // the 4.9 enum ttu_flags
-
-export type TtuFlagName = (typeof TTU_FLAG_NAMES)[number];
 
 export type Statement =
   | (Base & { op: 'set'; set: SetValue; keySpan: Span; valueSpan: Span })

@@ -914,7 +914,7 @@ class LineParser {
               this.start(w),
               this.end(w),
               `unknown unmap flag${didYouMean(s)}`,
-              `a flag of 4.9's enum ttu_flags: ${oneOf(TTU_FLAG_NAMES)}`,
+              `a flag of enum ttu_flags (of some release): ${oneOf(TTU_FLAG_NAMES)}`,
               t,
             );
           }

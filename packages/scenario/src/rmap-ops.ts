@@ -4,23 +4,27 @@
  * {@link OpReport}: a uniform summary for people (result, visited VMAs by scenario name, detail
  * lines) plus the package's own structured report. The visited VMAs are named only when read: a
  * walk of a page mapped a thousand times would otherwise name a thousand places that, in
- * `rmaplab run --json`, nobody prints.
+ * `rmaplab run --json`, nobody prints. Function names, results and flags are the selected release's
+ * (@rmaplab/rmap's codes.ts, and the renames of @rmaplab/mm's rules.ts).
  */
 import { type KsmCounters, ksmCounters, ksmRunToFixedPoint, type Mm, type MmSystem } from '@rmaplab/mm';
 import {
+  formatTtuFlags,
   KernelAssertion,
   type MigrateStatementReport,
   type MkcleanStatementReport,
   migrateAt,
   mkcleanAt,
-  parseTtuFlags,
   type ReclaimStatementReport,
   type ReferencedStatementReport,
   RmapError,
   reclaimAt,
   referencedAt,
+  TtuFlagError,
+  ttuFlags,
   type UnmapStatementReport,
   unmapAt,
+  VOID,
   type WalkReport,
   type WalkStatementReport,
   walkAt,
@@ -51,9 +55,11 @@ export type RawReport =
 
 export interface OpReport {
   op: RmapOp['op'] | 'ksm';
+  /** The kernel entry point the statement runs, as the release names it (`try_to_unmap`, `shrink_folio_list`, ...). */
+  fn: string;
   /** The page the statement acted on. */
   pfn?: number;
-  /** SWAP_* result, reclaim outcome, referenced count, ... as one word. */
+  /** The entry point's result as the release returns it, reclaim's outcome, a count, ... as one word. */
   result: string;
   /** The VMAs of the (main) rmap walk, in the order visited (named on first read). */
   readonly visits: WalkVisit[];
@@ -72,6 +78,7 @@ export type WhereFn = (mm: number, address: number) => string;
  */
 class WalkOpReport implements OpReport {
   op: OpReport['op'];
+  fn: string;
   pfn?: number;
   result: string;
   details: string[];
@@ -82,6 +89,7 @@ class WalkOpReport implements OpReport {
 
   constructor(fields: Omit<OpReport, 'visits'>, walk: WalkReport, where: WhereFn) {
     this.op = fields.op;
+    this.fn = fields.fn;
     this.pfn = fields.pfn;
     this.result = fields.result;
     this.details = fields.details;
@@ -102,11 +110,12 @@ class WalkOpReport implements OpReport {
 
   /** Plain data with the visits, which JSON.stringify would leave out (a getter is no own property). */
   toJSON(): OpReport {
-    const { op, pfn, result, visits, details, raw } = this;
-    return { op, pfn, result, visits, details, raw };
+    const { op, fn, pfn, result, visits, details, raw } = this;
+    return { op, fn, pfn, result, visits, details, raw };
   }
 }
 
+/** A walk in one line; from 4.12 rmap_walk returns nothing, so the line says only what it did. */
 function walkLine(label: string, walk: WalkReport): string {
   const on =
     walk.kind === 'anon'
@@ -114,7 +123,8 @@ function walkLine(label: string, walk: WalkReport): string {
       : walk.kind === 'file'
         ? `i_mmap of ${walk.mapping}`
         : 'stable node';
-  return `${label}: rmap_walk_${walk.kind ?? 'none'} over ${on}: ${walk.visited} VMA${walk.visited === 1 ? '' : 's'} visited, returned ${walk.result}${walk.stop ? ` (stopped by ${walk.stop})` : ''}`;
+  const returned = walk.result === VOID ? '' : `, returned ${walk.result}`;
+  return `${label}: rmap_walk_${walk.kind ?? 'none'} over ${on}: ${walk.visited} VMA${walk.visited === 1 ? '' : 's'} visited${returned}${walk.stop ? ` (stopped by ${walk.stop})` : ''}`;
 }
 
 /** Run an rmap statement on the page mapped at (mm, addr). */
@@ -133,6 +143,7 @@ export function runRmapStatement(
         return new WalkOpReport(
           {
             op: 'walk',
+            fn: 'rmap_walk',
             pfn: r.pfn,
             result: r.walk.result,
             details: [walkLine('walk', r.walk)],
@@ -143,8 +154,9 @@ export function runRmapStatement(
         );
       }
       case 'unmap': {
-        const r = unmapAt(sys, mm, addr, parseTtuFlags(st.flags));
+        const r = unmapAt(sys, mm, addr, ttuFlags(sys, st.flags));
         const details = [
+          `flags ${formatTtuFlags(r.flags, r.flagsValue)}`,
           walkLine('try_to_unmap', r.walk),
           `mapcount ${r.mapcountBefore} → ${r.mapcountAfter}${r.swapEntry ? `, swap entry ${r.swapEntry}` : ''}`,
         ];
@@ -156,6 +168,7 @@ export function runRmapStatement(
         return new WalkOpReport(
           {
             op: 'unmap',
+            fn: 'try_to_unmap',
             pfn: r.pfn,
             result: r.result,
             details,
@@ -167,14 +180,17 @@ export function runRmapStatement(
       }
       case 'reclaim': {
         const r = reclaimAt(sys, mm, addr);
-        const details = [`shrink_page_list: ${r.outcome} (${r.reason})`];
+        const fn = sys.name('shrink_page_list');
+        const details = [`${fn}: ${r.outcome} (${r.reason})`];
         if (r.references)
           details.push(
-            `page_check_references: ${r.references}${r.referenced !== null ? `, ${r.referenced} referenced` : ''}`,
+            `${sys.name('page_check_references')}: ${r.references}${r.referenced !== null ? `, ${r.referenced} referenced` : ''}`,
           );
-        if (r.unmap) details.push(`try_to_unmap: ${r.unmap}`);
+        if (r.unmap)
+          details.push(`try_to_unmap(${formatTtuFlags(r.unmapFlags, r.unmapFlagsValue)}): ${r.unmap}`);
         return {
           op: 'reclaim',
+          fn,
           pfn: r.pfn,
           result: r.outcome,
           visits: [],
@@ -184,13 +200,15 @@ export function runRmapStatement(
       }
       case 'referenced': {
         const r = referencedAt(sys, mm, addr);
+        const fn = sys.name('page_referenced');
         return new WalkOpReport(
           {
             op: 'referenced',
+            fn,
             pfn: r.pfn,
             result: String(r.referenced),
             details: [
-              walkLine('page_referenced', r.walk),
+              walkLine(fn, r.walk),
               `referenced ${r.referenced}, vm_flags ${r.vmFlagNames.join('|') || '0'}`,
             ],
             raw: { op: 'referenced', report: r },
@@ -204,6 +222,7 @@ export function runRmapStatement(
         return new WalkOpReport(
           {
             op: 'migrate',
+            fn: 'migrate_pages',
             pfn: r.oldPfn,
             result: r.rc,
             details: [
@@ -222,15 +241,14 @@ export function runRmapStatement(
       }
       case 'mkclean': {
         const r = mkcleanAt(sys, mm, addr);
+        const fn = sys.name('page_mkclean');
         return new WalkOpReport(
           {
             op: 'mkclean',
+            fn,
             pfn: r.pfn,
             result: String(r.cleaned),
-            details: [
-              walkLine('page_mkclean', r.walk),
-              `${r.cleaned} PTE${r.cleaned === 1 ? '' : 's'} cleaned`,
-            ],
+            details: [walkLine(fn, r.walk), `${r.cleaned} PTE${r.cleaned === 1 ? '' : 's'} cleaned`],
             raw: { op: 'mkclean', report: r },
           },
           r.walk,
@@ -241,8 +259,9 @@ export function runRmapStatement(
   } catch (e) {
     if (e instanceof KernelAssertion) throw error(assertionSpan(st, e), e.message, 'kernel');
     if (e instanceof RmapError) throw error(st.pageSpan, e.message);
-    // parseTtuFlags and try_to_unmap refuse flags with a RangeError: the flags are what is wrong.
-    if (e instanceof RangeError && st.op === 'unmap') throw error(st.flagSpans[0] ?? st.span, e.message);
+    // ttuFlags refuses a flag the release lacks before anything runs: that flag is what is wrong.
+    if (e instanceof TtuFlagError && st.op === 'unmap')
+      throw error(st.flagSpans[e.index] ?? st.span, e.message);
     throw e;
   }
 }
@@ -266,6 +285,7 @@ export function runKsm(sys: MmSystem): OpReport {
     : '';
   return {
     op: 'ksm',
+    fn: 'ksmd',
     result: `${c.pagesShared} shared, ${c.pagesSharing} sharing`,
     visits: [],
     details: [

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { type Observation, runScenario, ScenarioError, type StepResult } from '../src/index.js';
+import {
+  iterateScenario,
+  type Observation,
+  runScenario,
+  ScenarioError,
+  ScenarioRunner,
+  type StepResult,
+} from '../src/index.js';
 
 function run(
   text: string,
@@ -310,5 +317,53 @@ observe
       ['A:r:2', 'A:r:3', 'B:r:2'],
       ['A:r:2', 'A:r:3', 'B:r:2', 'C:r:2', 'C:r:3'],
     ]);
+  });
+});
+
+describe('runner: the release’s unmap flags', () => {
+  const flagged = (kernel: string, flags: string) => `set kernel ${kernel}
+spawn A
+A: mmap heap 1 anon private
+A: write heap 0
+A: unmap heap 0 ${flags}
+observe
+`;
+
+  it('refuses a flag the release lacks at that flag, naming the releases that have it, before anything runs', () => {
+    const { steps, error } = run(flagged('6.12', 'TTU_SYNC TTU_IGNORE_ACCESS'));
+    expect(steps).toHaveLength(4);
+    expect(error!.kind).toBe('semantic');
+    expect(error!.format('x.rmap')).toBe(
+      'x.rmap:5:26: error: TTU_IGNORE_ACCESS: not a try_to_unmap flag in Linux 6.12; it is in 4.9–4.11 (0x200), 4.12–5.10 (0x10), and without it try_to_unmap_one ignores the young bit',
+    );
+    // Nothing ran: the page got no swap slot (add_to_swap comes before try_to_unmap).
+    const runner = new ScenarioRunner();
+    const statements = [...iterateScenario(flagged('6.12', 'TTU_IGNORE_ACCESS'))];
+    for (const st of statements.slice(0, 4)) runner.exec(st);
+    expect(() => runner.exec(statements[4])).toThrow(ScenarioError);
+    expect(runner.exec(statements[5]).observation!.pages[0].flags).not.toContain('swapcache');
+  });
+
+  it('takes a flag from its release on: TTU_SYNC from 5.13, TTU_SPLIT_FREEZE until 5.13', () => {
+    expect(run(flagged('5.12', 'TTU_SYNC')).error?.message).toMatch(
+      /TTU_SYNC: not a try_to_unmap flag in Linux 5\.12/,
+    );
+    expect(run(flagged('5.13', 'TTU_SYNC')).error).toBeUndefined();
+    expect(run(flagged('5.13', 'TTU_SPLIT_FREEZE')).error).toBeUndefined();
+    expect(run(flagged('5.14', 'TTU_SPLIT_FREEZE')).error?.message).toMatch(/it is in 4\.14–5\.13 \(0x100\)/);
+  });
+
+  it('reports the flags with the release’s values and try_to_unmap’s result in its words', () => {
+    const report = (kernel: string, flags: string) => run(flagged(kernel, flags)).steps[4].report!;
+    const old = report('4.9', 'TTU_IGNORE_MLOCK TTU_IGNORE_ACCESS');
+    expect(old.details[0]).toBe('flags TTU_IGNORE_MLOCK|TTU_IGNORE_ACCESS = 0x300');
+    expect(old.result).toBe('SWAP_SUCCESS');
+    const bool = report('4.12', 'TTU_IGNORE_MLOCK TTU_IGNORE_ACCESS');
+    expect(bool.details[0]).toBe('flags TTU_IGNORE_MLOCK|TTU_IGNORE_ACCESS = 0x18');
+    expect(bool.result).toBe('true');
+    const modern = report('6.18', 'TTU_SYNC');
+    expect(modern.details[0]).toBe('flags TTU_SYNC = 0x10');
+    expect(modern.result).toBe('void; folio_mapped() = false');
+    expect(modern.visits.map((v) => v.result)).toEqual(['true']);
   });
 });

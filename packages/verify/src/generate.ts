@@ -11,7 +11,7 @@
  * sequences, packages/verify/test/soak.ts).
  */
 import { parseRelease, rulesFor, timelinePoints } from '@rmaplab/mm';
-import { TTU_FLAGS, ttuFlagsRemoved } from '@rmaplab/rmap';
+import { TTU_FLAG_NAMES, TTU_FLAG_TABLE, ttuFlagValue } from '@rmaplab/rmap';
 
 /** A small seeded generator (mulberry32): the same seed gives the same scenario. */
 export function prng(seed: number): () => number {
@@ -377,8 +377,8 @@ function accessedPage(w: World): [GenProc, GenRegion, number] | null {
   return seen.length ? w.pick(seen) : null;
 }
 
-/** Every TTU_* name the parser knows; simulatorHeader drops those the chosen release does not take. */
-const TTU_NAMES = Object.keys(TTU_FLAGS);
+/** Every TTU_* name any release has; simulatorHeader drops those the chosen release does not take. */
+const TTU_NAMES: readonly string[] = TTU_FLAG_NAMES;
 
 /**
  * An rmap statement on a page the account maps. Whether a page is present there (not swapped out,
@@ -425,8 +425,10 @@ function simulatorHeader(w: World): void {
     (k) => !w.newAdvice || rulesFor(parseRelease(k))['madvise-cold-pageout'],
   );
   const kernel = w.pick(releases);
-  const removed = ttuFlagsRemoved(rulesFor(parseRelease(kernel)));
-  const kept = new Set(TTU_NAMES.filter((n) => !(TTU_FLAGS[n] & removed)));
+  const rules = rulesFor(parseRelease(kernel));
+  const kept = new Set<string>(
+    TTU_FLAG_TABLE.filter((f) => ttuFlagValue(rules, f) !== null).map((f) => f.name),
+  );
   for (let i = 0; i < w.lines.length; i++) {
     const words = w.lines[i].split(' ');
     if (words[1] === 'unmap')

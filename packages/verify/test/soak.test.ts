@@ -4,7 +4,7 @@
  * releases, the checker and rmap completeness after every statement.
  */
 import { parseRelease, rulesFor, timelinePoints } from '@rmaplab/mm';
-import { TTU_FLAGS, ttuFlagsRemoved } from '@rmaplab/rmap';
+import { TTU_FLAG_TABLE, ttuFlagValue } from '@rmaplab/rmap';
 import { parseScenario } from '@rmaplab/scenario';
 import { describe, expect, it } from 'vitest';
 import { generateScenario, isSimulatorOnly } from '../src/index.js';
@@ -16,8 +16,10 @@ describe('soak (200 sequences)', () => {
     console.log(formatFigures(figures));
     expect(formatFailures(failures)).toBe('');
     expect(figures.sequences).toBe(200);
-    // The sample reaches what the soak is for: refusals of both kinds and walks by the thousand.
-    expect(figures.kernelAssertions).toBeGreaterThan(0);
+    // The sample reaches what the soak is for: refused statements and walks by the thousand. (A
+    // kernel BUG is rare — two releases of the timeline have one — and 200 sequences may meet none:
+    // kernel-assertions.test.ts covers each; the full soak counts them.)
+    expect(figures.refused).toBeGreaterThan(0);
     expect(figures.walks).toBeGreaterThan(figures.statements);
   });
 });
@@ -54,12 +56,15 @@ describe('generateScenario({ simulator: true }), the soak’s sequences', () => 
     for (const text of scenarios) {
       const sts = parseScenario(text);
       const kernel = sts[0].op === 'set' ? String(sts[0].set.value) : '';
-      const removed = ttuFlagsRemoved(rulesFor(parseRelease(kernel)));
+      const rules = rulesFor(parseRelease(kernel));
+      const has = new Set<string>(
+        TTU_FLAG_TABLE.filter((f) => ttuFlagValue(rules, f) !== null).map((f) => f.name),
+      );
       for (const st of sts)
         if (st.op === 'unmap')
           for (const f of st.flags) {
             flags++;
-            if (TTU_FLAGS[f] & removed) refused++;
+            if (!has.has(f)) refused++;
           }
     }
     expect(refused).toBeGreaterThan(0);

@@ -5,7 +5,7 @@
  * scanning any page table of any process. Each step is narrated, then run by the scenario runner.
  */
 
-import type { WalkReport } from '@rmaplab/rmap';
+import { VOID, type WalkReport } from '@rmaplab/rmap';
 import { iterateScenario, ScenarioRunner } from '@rmaplab/scenario';
 import { type Colors, colorsFor, type Io } from '../io.js';
 import { renderStep } from '../render.js';
@@ -61,7 +61,7 @@ export const DEMO_STORY: readonly Beat[] = [
   },
   {
     statement: 'parent: reclaim heap 0',
-    say: 'The next time round no PTE is young. add_to_swap gives the page a swap slot; try_to_unmap() walks the same tree and replaces each of the four PTEs by a swap entry; the page is written to swap and freed.',
+    say: 'The next time round no PTE is young. add_to_swap() gives the page a swap slot; try_to_unmap() walks the same tree and replaces each of the four PTEs by a swap entry; the page is written to swap and freed.',
   },
   {
     statement: 'observe',
@@ -82,11 +82,10 @@ export interface DemoFlags {
   trace: boolean;
 }
 
-/** Each rmap_one step of a walk: the VMA, the address and the result. */
+/** Each rmap_one step of a walk: the VMA, the address and the result (rmap_walk's own from 4.12: none). */
 function renderWalk(label: string, walk: WalkReport, runner: ScenarioRunner, c: Colors): string {
-  const lines = [
-    `    ${label}: rmap_walk_${walk.kind} over ${walk.anonVma ?? walk.mapping}, returned ${c.bold(walk.result)}`,
-  ];
+  const returned = walk.result === VOID ? '' : `, returned ${c.bold(walk.result)}`;
+  const lines = [`    ${label}: rmap_walk_${walk.kind} over ${walk.anonVma ?? walk.mapping}${returned}`];
   const where = walk.visits.map((v) => runner.where(v.mm, v.address));
   const width = Math.max(0, ...where.map((w) => w.length));
   walk.visits.forEach((v, i) => {
@@ -95,6 +94,11 @@ function renderWalk(label: string, walk: WalkReport, runner: ScenarioRunner, c: 
     );
   });
   return `${lines.join('\n')}\n`;
+}
+
+/** The narration with each kernel function it names (`name()`) as the release names it. */
+function inRelease(say: string, runner: ScenarioRunner): string {
+  return say.replace(/\b([a-z_]+)\(\)/g, (_, fn: string) => `${runner.sys.name(fn)}()`);
 }
 
 /** Word-wrap narration to the terminal-friendly width. */
@@ -120,12 +124,12 @@ export async function demoCommand(io: Io, flags: DemoFlags): Promise<number> {
   );
   try {
     for (const st of iterateScenario(text)) {
-      io.stdout(`${c.green(wrap(DEMO_STORY[st.step - 1].say, 96, '# '))}\n`);
+      io.stdout(`${c.green(wrap(inRelease(DEMO_STORY[st.step - 1].say, runner), 96, '# '))}\n`);
       const r = runner.exec(st);
       io.stdout(renderStep(r, c, flags.trace));
       if (r.report?.raw.op === 'reclaim') {
         const { referencedWalk, unmapWalk, unmap } = r.report.raw.report;
-        io.stdout(renderWalk('page_referenced', referencedWalk, runner, c));
+        io.stdout(renderWalk(runner.sys.name('page_referenced'), referencedWalk, runner, c));
         if (unmap !== null) io.stdout(renderWalk('try_to_unmap', unmapWalk, runner, c));
       }
       io.stdout('\n');

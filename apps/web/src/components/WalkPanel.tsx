@@ -44,7 +44,10 @@ export function WalkPanel(props: WalkPanelProps) {
     () => (paged ? { stack: [], own: false } : lastCodeStack(events, cursor, passes, op, kernel)),
     [paged, events, cursor, passes, op, kernel],
   );
-  const listings = useMemo(() => (paged ? [] : listingsFor(events, passes, op)), [paged, events, passes, op]);
+  const listings = useMemo(
+    () => (paged ? [] : listingsFor(events, passes, op, kernel)),
+    [paged, events, passes, op, kernel],
+  );
   const currentPass = passAt(passes, cursor);
 
   // Keep the marked code line in view inside the code column (never by scrolling the page).

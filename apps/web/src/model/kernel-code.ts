@@ -5,9 +5,12 @@
  * a function can get its own listing; each line names the trace events it produces. `codeStack`
  * maps an event to the call stack that produced it: the statement's caller (shrink_page_list), the
  * walk's client (try_to_unmap), the walker (rmap_walk_anon) and the rmap_one (try_to_unmap_one),
- * innermost last, with the line of each.
+ * innermost last, with the line of each. Events carry the names of the statement's release, and
+ * so do the listings: a release gets the listing of its own function (folio_referenced_one, ...).
  */
 import { compareReleases, parseRelease, type TraceEvent } from '@rmaplab/mm';
+import { SWAP_FAIL, SWAP_MLOCK } from '@rmaplab/rmap';
+import { nameIn, ruleInForce } from './names';
 import { FOREACH, isRmapOne, type Pass, PROBES, passAt, WALKERS } from './walk';
 
 export interface CodeLine {
@@ -39,13 +42,15 @@ const PTE_LOCK = ['spin_lock'];
 const PTE_UNLOCK = ['spin_unlock'];
 
 export const LISTINGS: readonly Listing[] = [
+  // ---- the statements' callers -------------------------------------------------------------
   {
     fn: 'shrink_page_list',
     file: 'mm/vmscan.c',
     since: '4.9',
+    until: '4.12',
     lines: [
       L('', 'shrink_page_list(page_list, ...):  /* for each page kswapd took off the LRU */'),
-      L('lock', '  if (!trylock_page(page)) keep it for later', 'lock_page'),
+      L('lock', '  if (!trylock_page(page)) keep it for later', 'trylock_page', 'lock_page'),
       L('referenced', '  references = page_check_references(page)  /* page_referenced(): the first walk */'),
       L('activate', '  if (references == PAGEREF_ACTIVATE) goto activate_locked'),
       L('swap', '  if (PageAnon(page) && !PageSwapCache(page)) add_to_swap(page)', 'add_to_swap'),
@@ -60,23 +65,102 @@ export const LISTINGS: readonly Listing[] = [
     ],
   },
   {
+    fn: 'shrink_page_list',
+    file: 'mm/vmscan.c',
+    since: '4.12',
+    lines: [
+      L('', 'shrink_page_list(page_list, ...):  /* for each page kswapd took off the LRU */'),
+      L('lock', '  if (!trylock_page(page)) keep it for later', 'trylock_page', 'folio_trylock', 'lock_page'),
+      L('referenced', '  references = page_check_references(page)  /* page_referenced(): the first walk */'),
+      L('activate', '  if (references == PAGEREF_ACTIVATE) goto activate_locked'),
+      L('swap', '  if (PageAnon(page) && !PageSwapCache(page)) add_to_swap(page)', 'add_to_swap'),
+      L(
+        'unmap',
+        '  if (page_mapped(page) && !try_to_unmap(page, flags)) goto activate_locked  /* 5.14: void, then page_mapped() */',
+      ),
+      L('pageout', '  if (PageDirty(page)) pageout(page)  /* write it to swap or its file */'),
+      L('unlock', '  unlock_page(page)', 'unlock_page', 'folio_unlock'),
+      L(
+        'result',
+        '  free_it: the page is freed  |  activate_locked: back to the active list',
+        'shrink_page_list',
+      ),
+    ],
+  },
+  {
+    fn: 'shrink_folio_list',
+    file: 'mm/vmscan.c',
+    since: '6.1',
+    lines: [
+      L('', 'shrink_folio_list(folio_list, ...):  /* for each folio isolated from the LRU */'),
+      L('lock', '  if (!folio_trylock(folio)) keep it for later', 'folio_trylock'),
+      L(
+        'referenced',
+        '  references = folio_check_references(folio)  /* folio_referenced(): the first walk */',
+      ),
+      L('activate', '  FOLIOREF_ACTIVATE: goto activate_locked;  FOLIOREF_KEEP: goto keep_locked'),
+      L(
+        'swap',
+        '  if (anon && !in the swap cache) give it a swap slot  /* add_to_swap; 6.17: folio_alloc_swap + folio_mark_dirty */',
+        'add_to_swap',
+        'folio_alloc_swap',
+      ),
+      L(
+        'unmap',
+        '  try_to_unmap(folio, flags); if (folio_mapped(folio)) goto activate_locked  /* the second walk */',
+      ),
+      L('pageout', '  if (folio_test_dirty(folio)) pageout(folio)  /* only kswapd writes file folios */'),
+      L('unlock', '  folio_unlock(folio)', 'folio_unlock'),
+      L(
+        'result',
+        '  free_it: the folio is freed  |  activate_locked: back to the active list (not if mlocked)',
+        'shrink_folio_list',
+      ),
+    ],
+  },
+  {
     fn: 'migrate_pages',
     file: 'mm/migrate.c (__unmap_and_move)',
     since: '4.9',
+    until: '5.14',
     lines: [
       L('', '__unmap_and_move(page, newpage, ...):'),
-      L('lock', '  lock_page(page); lock_page(newpage)', 'lock_page'),
-      L('unmap', '  try_to_unmap(page, TTU_MIGRATION)  /* PTEs become migration entries */'),
-      L('copy', '  move_to_new_page(newpage, page)  /* page->mapping and the data move over */'),
+      L('lock', '  lock_page(page); lock_page(newpage)', 'trylock_page', 'folio_trylock', 'lock_page'),
+      L(
+        'unmap',
+        '  try_to_unmap(page, TTU_MIGRATION|TTU_IGNORE_MLOCK|...)  /* PTEs become migration entries */',
+      ),
+      L('copy', '  if (!page_mapped(page)) move_to_new_page(newpage, page)  /* mapping and data move */'),
       L('remove', '  remove_migration_ptes(page, newpage)  /* entries become PTEs of newpage */'),
-      L('unlock', '  unlock_page(newpage); unlock_page(page)', 'unlock_page'),
+      L('unlock', '  unlock_page(newpage); unlock_page(page)', 'unlock_page', 'folio_unlock'),
       L('result', '  return MIGRATEPAGE_SUCCESS', 'migrate_pages'),
     ],
   },
   {
+    fn: 'migrate_pages',
+    file: 'mm/migrate.c (migrate_folio_unmap / migrate_folio_move)',
+    since: '5.14',
+    lines: [
+      L('', 'migrate_folio_unmap(src, dst, ...), then migrate_folio_move(...):  /* 6.3 split it in two */'),
+      L(
+        'lock',
+        '  folio_trylock(src), else folio_lock(src); and the new folio',
+        'folio_trylock',
+        'trylock_page',
+      ),
+      L('unmap', '  if (folio_mapped(src)) try_to_migrate(src, 0)  /* PTEs become migration entries */'),
+      L('copy', '  if (!folio_mapped(src)) move_to_new_folio(dst, src)  /* mapping and data move */'),
+      L('remove', '  remove_migration_ptes(src, dst, 0)  /* entries become PTEs of dst */'),
+      L('unlock', '  folio_unlock(dst); folio_unlock(src)', 'folio_unlock', 'unlock_page'),
+      L('result', '  return MIGRATEPAGE_SUCCESS  /* 6.18: 0 */', 'migrate_pages'),
+    ],
+  },
+  // ---- the walks' clients -------------------------------------------------------------------
+  {
     fn: 'try_to_unmap',
     file: 'mm/rmap.c',
     since: '4.9',
+    until: '4.12',
     lines: [
       L('', 'try_to_unmap(page, flags):  /* the caller holds the page lock */'),
       L('', '  rwc = { .rmap_one = try_to_unmap_one, .arg = flags,'),
@@ -91,17 +175,65 @@ export const LISTINGS: readonly Listing[] = [
     ],
   },
   {
+    fn: 'try_to_unmap',
+    file: 'mm/rmap.c',
+    since: '4.12',
+    until: '5.14',
+    lines: [
+      L('', 'bool try_to_unmap(page, flags):  /* the caller holds the page lock */'),
+      L('', '  rwc = { .rmap_one = try_to_unmap_one, .arg = flags,'),
+      L(
+        '',
+        '          .done = page_mapcount_is_zero /* 5.12: page_not_mapped */, .anon_lock = page_lock_anon_vma_read }',
+      ),
+      L(
+        'invalid',
+        '  if (flags & (TTU_MIGRATION|TTU_SPLIT_FREEZE)) and the page is anon: rwc.invalid_vma = invalid_migration_vma',
+      ),
+      L('walk', '  (flags & TTU_RMAP_LOCKED) ? rmap_walk_locked(page, &rwc) : rmap_walk(page, &rwc)'),
+      L('return', '  return !page_mapcount(page)  /* true: nothing maps it any more */'),
+    ],
+  },
+  {
+    fn: 'try_to_unmap',
+    file: 'mm/rmap.c',
+    since: '5.14',
+    lines: [
+      L('', 'void try_to_unmap(folio, flags):  /* a page until 5.18; the caller holds its lock */'),
+      L('', '  rwc = { .rmap_one = try_to_unmap_one, .arg = flags,'),
+      L('', '          .done = folio_not_mapped /* 6.2; page_not_mapped before */,'),
+      L('', '          .anon_lock = folio_lock_anon_vma_read /* 5.18; page_lock_anon_vma_read before */ }'),
+      L('walk', '  (flags & TTU_RMAP_LOCKED) ? rmap_walk_locked(folio, &rwc) : rmap_walk(folio, &rwc)'),
+      L('return', '  /* returns nothing: the caller tests folio_mapped() */'),
+    ],
+  },
+  {
     fn: 'try_to_munlock',
     file: 'mm/rmap.c',
     since: '4.9',
+    until: '5.14',
     lines: [
       L('', 'try_to_munlock(page):  /* is any other VMA still VM_LOCKED? */'),
       L(
         '',
         '  rwc = { .rmap_one = try_to_unmap_one, .arg = TTU_MUNLOCK, .anon_lock = page_lock_anon_vma_read }',
       ),
-      L('walk', '  ret = rmap_walk(page, &rwc)'),
-      L('return', '  return ret  /* SWAP_MLOCK: a VM_LOCKED VMA keeps it mlocked */'),
+      L('walk', '  rmap_walk(page, &rwc)  /* try_to_unmap_one mlocks the page again at a VM_LOCKED VMA */'),
+      L('return', '  /* 4.9 returns SWAP_MLOCK for that; 4.12 returns nothing */'),
+    ],
+  },
+  {
+    fn: 'page_mlock',
+    file: 'mm/rmap.c',
+    since: '5.14',
+    until: '5.18',
+    lines: [
+      L('', 'void page_mlock(page):  /* is any other VMA still VM_LOCKED? */'),
+      L(
+        '',
+        '  rwc = { .rmap_one = page_mlock_one, .done = page_not_mapped, .anon_lock = page_lock_anon_vma_read }',
+      ),
+      L('walk', '  rmap_walk(page, &rwc)  /* page_mlock_one mlocks the page again at a VM_LOCKED VMA */'),
     ],
   },
   {
@@ -109,9 +241,9 @@ export const LISTINGS: readonly Listing[] = [
     file: 'mm/rmap.c',
     since: '5.14',
     lines: [
-      L('', 'try_to_migrate(folio, flags):  /* the caller holds the folio lock */'),
-      L('', '  rwc = { .rmap_one = try_to_migrate_one, .done = folio_not_mapped,'),
-      L('', '          .anon_lock = folio_lock_anon_vma_read }'),
+      L('', 'void try_to_migrate(folio, flags):  /* a page until 5.18; the caller holds its lock */'),
+      L('', '  rwc = { .rmap_one = try_to_migrate_one, .done = folio_not_mapped /* 6.2 */,'),
+      L('', '          .anon_lock = folio_lock_anon_vma_read /* 5.18; page_lock_anon_vma_read before */ }'),
       L(
         'invalid',
         '  if (!folio_test_ksm(folio) && folio_test_anon(folio)) rwc.invalid_vma = invalid_migration_vma',
@@ -133,6 +265,23 @@ export const LISTINGS: readonly Listing[] = [
     ],
   },
   {
+    fn: 'folio_referenced',
+    file: 'mm/rmap.c',
+    since: '5.18',
+    lines: [
+      L('', 'folio_referenced(folio, is_locked, memcg, &vm_flags):'),
+      L('', '  pra = { .mapcount = folio_mapcount(folio) }'),
+      L(
+        '',
+        '  rwc = { .rmap_one = folio_referenced_one, .anon_lock = folio_lock_anon_vma_read, .try_lock = true,',
+      ),
+      L('', '          .invalid_vma = invalid_folio_referenced_vma  /* 6.3: no recency, no look */ }'),
+      L('mapped', '  if (!pra.mapcount) return 0'),
+      L('walk', '  rmap_walk(folio, &rwc)'),
+      L('return', '  return rwc.contended ? -1 : pra.referenced  /* -1 from 5.19: a lock was busy */'),
+    ],
+  },
+  {
     fn: 'page_mkclean',
     file: 'mm/rmap.c',
     since: '4.9',
@@ -145,19 +294,33 @@ export const LISTINGS: readonly Listing[] = [
     ],
   },
   {
+    fn: 'folio_mkclean',
+    file: 'mm/rmap.c',
+    since: '5.16',
+    lines: [
+      L('', 'folio_mkclean(folio):  /* writeback: catch the next write to every shared mapping */'),
+      L('', '  rwc = { .rmap_one = page_mkclean_one, .arg = &cleaned, .invalid_vma = invalid_mkclean_vma }'),
+      L('mapping', '  if (!folio_mapped(folio) || !folio_mapping(folio)) return 0'),
+      L('walk', '  rmap_walk(folio, &rwc)'),
+      L('return', '  return cleaned'),
+    ],
+  },
+  {
     fn: 'remove_migration_ptes',
     file: 'mm/migrate.c',
     since: '4.9',
     lines: [
-      L('', 'remove_migration_ptes(old, new, locked):'),
+      L('', 'remove_migration_ptes(old, new, locked):  /* folios from 5.18 */'),
       L('', '  rwc = { .rmap_one = remove_migration_pte, .arg = old }'),
       L('walk', '  locked ? rmap_walk_locked(new, &rwc) : rmap_walk(new, &rwc)'),
     ],
   },
+  // ---- the walkers --------------------------------------------------------------------------
   {
     fn: 'rmap_walk_anon',
     file: 'mm/rmap.c',
     since: '4.9',
+    until: '4.12',
     lines: [
       L('', 'rmap_walk_anon(page, rwc, locked):'),
       L(
@@ -182,9 +345,36 @@ export const LISTINGS: readonly Listing[] = [
     ],
   },
   {
+    fn: 'rmap_walk_anon',
+    file: 'mm/rmap.c',
+    since: '4.12',
+    lines: [
+      L('', 'void rmap_walk_anon(folio, rwc, locked):  /* a page until 5.18 */'),
+      L(
+        'lock',
+        '  anon_vma = locked ? folio_anon_vma(folio) : rmap_walk_anon_lock(folio, rwc)  /* 5.19: may only try */',
+        'down_read',
+        'down_read_trylock',
+      ),
+      L('begin', '  if (!anon_vma) return;  pgoff_start = folio_pgoff(folio)', 'rmap_walk_anon'),
+      L(
+        'foreach',
+        '  anon_vma_interval_tree_foreach(avc, &anon_vma->rb_root, pgoff_start, pgoff_end):',
+        'anon_vma_interval_tree_foreach',
+      ),
+      L('address', '      vma = avc->vma; address = vma_address(vma, pgoff_start, nr_pages)'),
+      L('invalid', '      if (rwc->invalid_vma && rwc->invalid_vma(vma, rwc->arg)) continue', 'invalid_vma'),
+      L('rmap_one', '      if (!rwc->rmap_one(folio, vma, address, rwc->arg)) break  /* false: stop */'),
+      L('done', '      if (rwc->done && rwc->done(folio)) break', 'done'),
+      L('unlock', '  if (!locked) anon_vma_unlock_read(anon_vma)', 'up_read'),
+      L('return', '  /* returns nothing */', 'rmap_walk_anon'),
+    ],
+  },
+  {
     fn: 'rmap_walk_file',
     file: 'mm/rmap.c',
     since: '4.9',
+    until: '4.12',
     lines: [
       L('', 'rmap_walk_file(page, rwc, locked):'),
       L('', '  /* the caller holds PG_locked: page->mapping cannot change under us */'),
@@ -210,9 +400,37 @@ export const LISTINGS: readonly Listing[] = [
     ],
   },
   {
+    fn: 'rmap_walk_file',
+    file: 'mm/rmap.c',
+    since: '4.12',
+    lines: [
+      L('', 'void rmap_walk_file(folio, rwc, locked):  /* a page until 5.18 */'),
+      L('', '  /* the caller holds the folio lock: folio->mapping cannot change under us */'),
+      L(
+        'lock',
+        '  if (!locked) i_mmap_lock_read(mapping)  /* 5.19: i_mmap_trylock_read, and give up if rwc->try_lock */',
+        'down_read',
+        'down_read_trylock',
+      ),
+      L('begin', '  pgoff_start = folio_pgoff(folio)', 'rmap_walk_file'),
+      L(
+        'foreach',
+        '  vma_interval_tree_foreach(vma, &mapping->i_mmap, pgoff_start, pgoff_end):',
+        'vma_interval_tree_foreach',
+      ),
+      L('address', '      address = vma_address(vma, pgoff_start, nr_pages)'),
+      L('invalid', '      if (rwc->invalid_vma && rwc->invalid_vma(vma, rwc->arg)) continue', 'invalid_vma'),
+      L('rmap_one', '      if (!rwc->rmap_one(folio, vma, address, rwc->arg)) goto done'),
+      L('done', '      if (rwc->done && rwc->done(folio)) goto done', 'done'),
+      L('unlock', 'done: if (!locked) i_mmap_unlock_read(mapping)', 'up_read'),
+      L('return', '  /* returns nothing */', 'rmap_walk_file'),
+    ],
+  },
+  {
     fn: 'rmap_walk_ksm',
     file: 'mm/ksm.c',
     since: '4.9',
+    until: '4.12',
     lines: [
       L('', 'rmap_walk_ksm(page, rwc):'),
       L('begin', '  stable_node = page_stable_node(page); if (!stable_node) return ret', 'rmap_walk_ksm'),
@@ -237,16 +455,51 @@ export const LISTINGS: readonly Listing[] = [
     ],
   },
   {
+    fn: 'rmap_walk_ksm',
+    file: 'mm/ksm.c',
+    since: '4.12',
+    lines: [
+      L('', 'void rmap_walk_ksm(folio, rwc):  /* a page until 5.18 */'),
+      L('begin', '  stable_node = folio_stable_node(folio); if (!stable_node) return', 'rmap_walk_ksm'),
+      L('', '  for search_new_forks in 0, 1:  /* pass 0: rmap_item->mm only; pass 1: later forks */'),
+      L('', '    for each rmap_item in stable_node->hlist:'),
+      L(
+        'lock',
+        '      anon_vma_lock_read(rmap_item->anon_vma)  /* 5.19: trylock first; give up if rwc->try_lock */',
+        'down_read',
+        'down_read_trylock',
+      ),
+      L(
+        'foreach',
+        '      anon_vma_interval_tree_foreach(avc, &anon_vma->rb_root, 0, ULONG_MAX):',
+        'anon_vma_interval_tree_foreach',
+      ),
+      L('address', '          vma = avc->vma; skip unless vm_start <= rmap_item->address < vm_end'),
+      L(
+        'invalid',
+        '          if (rwc->invalid_vma && rwc->invalid_vma(vma, rwc->arg)) continue',
+        'invalid_vma',
+      ),
+      L('rmap_one', '          if (!rwc->rmap_one(folio, vma, rmap_item->address, rwc->arg)) unlock, return'),
+      L('done', '          if (rwc->done && rwc->done(folio)) unlock, return', 'done'),
+      L('unlock', '      anon_vma_unlock_read(anon_vma)', 'up_read'),
+      L('return', '  /* returns nothing */', 'rmap_walk_ksm'),
+    ],
+  },
+  // ---- the rmap_one callbacks ---------------------------------------------------------------
+  {
     fn: 'try_to_unmap_one',
     file: 'mm/rmap.c',
     since: '4.9',
+    until: '4.12',
     lines: [
       L('', 'try_to_unmap_one(page, vma, address, flags):'),
       L('munlock', '  if ((flags & TTU_MUNLOCK) && !(vma->vm_flags & VM_LOCKED)) return SWAP_AGAIN'),
       L(
         'check',
-        '  pte = page_check_address(page, mm, address, &ptl)  /* takes the PTE lock */',
+        '  pte = page_check_address(page, mm, address, &ptl)  /* takes the PTE lock (4.11: page_vma_mapped_walk) */',
         'page_check_address',
+        'page_vma_mapped_walk',
         ...PTE_LOCK,
       ),
       L('nopte', '  if (!pte) return SWAP_AGAIN'),
@@ -271,23 +524,122 @@ export const LISTINGS: readonly Listing[] = [
     ],
   },
   {
+    fn: 'try_to_unmap_one',
+    file: 'mm/rmap.c',
+    since: '4.12',
+    until: '5.18',
+    lines: [
+      L('', 'bool try_to_unmap_one(page, vma, address, flags):  /* true: go on walking */'),
+      L('munlock', '  if ((flags & TTU_MUNLOCK) && !(vma->vm_flags & VM_LOCKED)) return true  /* to 5.13 */'),
+      L(
+        'check',
+        '  while (page_vma_mapped_walk(&pvmw)):  /* each PTE of the page in the VMA, under its lock */',
+        'page_vma_mapped_walk',
+        ...PTE_LOCK,
+      ),
+      L(
+        'mlock',
+        '    if (VM_LOCKED and not TTU_IGNORE_MLOCK) { mlock_vma_page(page); ret = false; stop }',
+        'mlock_vma_page',
+      ),
+      L(
+        'young',
+        '    if (!(flags & TTU_IGNORE_ACCESS) && ptep_clear_flush_young(...)) { ret = false; stop }  /* to 5.10 */',
+      ),
+      L(
+        'clear',
+        '    pteval = ptep_clear_flush(vma, address, pvmw.pte); if (pte_dirty(pteval)) set_page_dirty(page)',
+      ),
+      L(
+        'fail',
+        '    anon: if (PageSwapBacked(page) != PageSwapCache(page)) { WARN_ON_ONCE(1); ret = false; stop }',
+      ),
+      L('entry', '    install a migration entry, a swap entry (anon) or nothing (file) in its place'),
+      L('remove', '    page_remove_rmap(page, vma, false); put_page(page)', 'page_remove_rmap', 'put_page'),
+      L('unlock', '  page_vma_mapped_walk_done(&pvmw)  /* drops the PTE lock */', ...PTE_UNLOCK),
+      L('return', '  return ret', 'try_to_unmap_one'),
+    ],
+  },
+  {
+    fn: 'try_to_unmap_one',
+    file: 'mm/rmap.c',
+    since: '5.18',
+    lines: [
+      L('', 'bool try_to_unmap_one(folio, vma, address, flags):  /* true: go on walking */'),
+      L(
+        'check',
+        '  while (page_vma_mapped_walk(&pvmw)):  /* each PTE of the folio in the VMA, under its lock */',
+        'page_vma_mapped_walk',
+        ...PTE_LOCK,
+      ),
+      L(
+        'mlock',
+        '    if (VM_LOCKED and not TTU_IGNORE_MLOCK) { mlock_vma_folio(folio, vma); ret = false; stop }',
+      ),
+      L(
+        'clear',
+        '    pteval = ptep_clear_flush(...)  /* 6.16: get_and_clear_ptes */; dirty moves to the folio',
+      ),
+      L(
+        'fail',
+        '    anon: if (folio_test_swapbacked(folio) != folio_test_swapcache(folio)) { WARN_ON_ONCE(1); ret = false; stop }',
+      ),
+      L('entry', '    set_pte_at(mm, address, pvmw.pte, a swap entry (anon)), or nothing (file)'),
+      L(
+        'remove',
+        '    folio_remove_rmap_pte(folio, subpage, vma)  /* page_remove_rmap until 6.8 */; folio_put(folio)',
+        'page_remove_rmap',
+        'folio_remove_rmap_ptes',
+      ),
+      L('unlock', '  page_vma_mapped_walk_done(&pvmw)  /* drops the PTE lock */', ...PTE_UNLOCK),
+      L('return', '  return ret', 'try_to_unmap_one'),
+    ],
+  },
+  {
+    fn: 'page_mlock_one',
+    file: 'mm/rmap.c',
+    since: '5.14',
+    until: '5.18',
+    lines: [
+      L('', 'bool page_mlock_one(page, vma, address, arg):'),
+      L('munlock', '  if (!(vma->vm_flags & VM_LOCKED)) return true  /* nothing here keeps it mlocked */'),
+      L(
+        'check',
+        '  while (page_vma_mapped_walk(&pvmw)):  /* the PTE, under its lock */',
+        'page_vma_mapped_walk',
+        ...PTE_LOCK,
+      ),
+      L(
+        'mlock',
+        '    if (vma->vm_flags & VM_LOCKED) { mlock_vma_page(page); return false }  /* stop: it stays mlocked */',
+      ),
+      L('unlock', '  page_vma_mapped_walk_done(&pvmw)', ...PTE_UNLOCK),
+      L('return', '  return true', 'page_mlock_one'),
+    ],
+  },
+  {
     fn: 'try_to_migrate_one',
     file: 'mm/rmap.c',
     since: '5.14',
     lines: [
-      L('', 'try_to_migrate_one(folio, vma, address, arg):'),
+      L('', 'bool try_to_migrate_one(folio, vma, address, arg):  /* never stops at VM_LOCKED */'),
       L(
         'check',
-        '  page_vma_mapped_walk(&pvmw)  /* finds the PTE, takes its lock */',
+        '  while (page_vma_mapped_walk(&pvmw)):  /* finds the PTE, takes its lock */',
+        'page_vma_mapped_walk',
         'page_check_address',
         ...PTE_LOCK,
       ),
-      L('clear', '  pteval = ptep_clear_flush(vma, address, pvmw.pte)'),
-      L('entry', '  set_pte_at(mm, address, pvmw.pte, a migration entry for the page)'),
+      L('clear', '    pteval = ptep_clear_flush(vma, address, pvmw.pte)'),
+      L(
+        'entry',
+        '    set_pte_at(mm, address, pvmw.pte, a migration entry for the page)  /* 6.1: with young, dirty */',
+      ),
       L(
         'remove',
-        '  page_remove_rmap(subpage, vma, false); folio_put(folio)',
+        '    folio_remove_rmap_pte(folio, subpage, vma); folio_put(folio)  /* page_remove_rmap until 6.8 */',
         'page_remove_rmap',
+        'folio_remove_rmap_ptes',
         'put_page',
       ),
       L('unlock', '  page_vma_mapped_walk_done(&pvmw)  /* drops the PTE lock */', ...PTE_UNLOCK),
@@ -298,12 +650,14 @@ export const LISTINGS: readonly Listing[] = [
     fn: 'page_referenced_one',
     file: 'mm/rmap.c',
     since: '4.9',
+    until: '4.12',
     lines: [
       L('', 'page_referenced_one(page, vma, address, arg):'),
       L(
         'check',
-        '  pte = page_check_address(page, mm, address, &ptl)  /* takes the PTE lock */',
+        '  pte = page_check_address(page, mm, address, &ptl)  /* takes the PTE lock (4.11: page_vma_mapped_walk) */',
         'page_check_address',
+        'page_vma_mapped_walk',
         ...PTE_LOCK,
       ),
       L('nopte', '  if (!pte) return SWAP_AGAIN'),
@@ -319,15 +673,66 @@ export const LISTINGS: readonly Listing[] = [
     ],
   },
   {
+    fn: 'page_referenced_one',
+    file: 'mm/rmap.c',
+    since: '4.12',
+    lines: [
+      L('', 'bool page_referenced_one(page, vma, address, arg):  /* true: go on walking */'),
+      L(
+        'check',
+        '  while (page_vma_mapped_walk(&pvmw)):  /* each PTE of the page in the VMA, under its lock */',
+        'page_vma_mapped_walk',
+        ...PTE_LOCK,
+      ),
+      L('mlock', '    if (vma->vm_flags & VM_LOCKED) { pra->vm_flags |= VM_LOCKED; return false }'),
+      L('young', '    if (ptep_clear_flush_young_notify(vma, address, pvmw.pte)) referenced++  /* age it */'),
+      L('unlock', '    pra->mapcount--  /* the walk drops the PTE lock */', ...PTE_UNLOCK),
+      L('count', '  if (referenced) { pra->referenced++; pra->vm_flags |= vma->vm_flags }'),
+      L(
+        'return',
+        '  return pra->mapcount != 0  /* false: every mapping seen, stop */',
+        'page_referenced_one',
+      ),
+    ],
+  },
+  {
+    fn: 'folio_referenced_one',
+    file: 'mm/rmap.c',
+    since: '5.18',
+    lines: [
+      L('', 'bool folio_referenced_one(folio, vma, address, arg):  /* true: go on walking */'),
+      L(
+        'check',
+        '  while (page_vma_mapped_walk(&pvmw)):  /* each PTE of the folio in the VMA, under its lock */',
+        'page_vma_mapped_walk',
+        ...PTE_LOCK,
+      ),
+      L(
+        'mlock',
+        '    if (vma->vm_flags & VM_LOCKED) { mlock_vma_folio(folio, vma); pra->vm_flags |= VM_LOCKED; return false }',
+      ),
+      L('young', '    if (ptep_clear_flush_young_notify(vma, address, pvmw.pte)) referenced++  /* age it */'),
+      L('unlock', '    pra->mapcount--  /* the walk drops the PTE lock */', ...PTE_UNLOCK),
+      L('count', '  if (referenced) { pra->referenced++; pra->vm_flags |= vma->vm_flags & ~VM_LOCKED }'),
+      L(
+        'return',
+        '  return pra->mapcount != 0  /* false: every mapping seen, stop */',
+        'folio_referenced_one',
+      ),
+    ],
+  },
+  {
     fn: 'page_mkclean_one',
     file: 'mm/rmap.c',
     since: '4.9',
+    until: '4.12',
     lines: [
       L('', 'page_mkclean_one(page, vma, address, arg):'),
       L(
         'check',
-        '  pte = page_check_address(page, mm, address, &ptl)  /* takes the PTE lock */',
+        '  pte = page_check_address(page, mm, address, &ptl)  /* takes the PTE lock (4.11: page_vma_mapped_walk) */',
         'page_check_address',
+        'page_vma_mapped_walk',
         ...PTE_LOCK,
       ),
       L(
@@ -339,15 +744,37 @@ export const LISTINGS: readonly Listing[] = [
     ],
   },
   {
+    fn: 'page_mkclean_one',
+    file: 'mm/rmap.c',
+    since: '4.12',
+    lines: [
+      L('', 'bool page_mkclean_one(folio, vma, address, arg):  /* a page until 5.16 */'),
+      L(
+        'check',
+        '  while (page_vma_mapped_walk(&pvmw)):  /* each PTE, under its lock (page_vma_mkclean_one) */',
+        'page_vma_mapped_walk',
+        ...PTE_LOCK,
+      ),
+      L(
+        'clean',
+        '    if (pte_dirty(pte) || pte_write(pte)) { flush it; set it clean and read-only; cleaned++ }',
+      ),
+      L('unlock', '  /* the walk drops the PTE lock */', ...PTE_UNLOCK),
+      L('return', '  (*cleaned) += cleaned; return true', 'page_mkclean_one'),
+    ],
+  },
+  {
     fn: 'remove_migration_pte',
     file: 'mm/migrate.c',
     since: '4.9',
+    until: '4.11',
     lines: [
       L('', 'remove_migration_pte(new, vma, addr, old):'),
       L(
         'check',
         '  pte = the PTE at addr, under its lock; if (!is_migration_entry(pte) || entry page != old) skip',
         'is_migration_entry',
+        'mm_find_pmd',
         ...PTE_LOCK,
       ),
       L(
@@ -359,9 +786,31 @@ export const LISTINGS: readonly Listing[] = [
     ],
   },
   {
+    fn: 'remove_migration_pte',
+    file: 'mm/migrate.c',
+    since: '4.11',
+    lines: [
+      L('', 'remove_migration_pte(folio, vma, addr, old):  /* bool from 4.12: true, go on */'),
+      L(
+        'check',
+        '  while (page_vma_mapped_walk(&pvmw)):  /* PVMW_MIGRATION: the migration entries for old */',
+        'page_vma_mapped_walk',
+        ...PTE_LOCK,
+      ),
+      L(
+        'install',
+        '    set_pte_at(mm, pvmw.address, pvmw.pte, a PTE of the new page)  /* 6.1: young, dirty as recorded */',
+      ),
+      L('rmap', '    folio_add_anon_rmap_pte / folio_add_file_rmap_pte  /* page_add_*_rmap until 6.8 */'),
+      L('unlock', '  /* the walk drops the PTE lock */', ...PTE_UNLOCK),
+      L('return', '  return true', 'remove_migration_pte'),
+    ],
+  },
+  {
     fn: 'page_mapped_in_vma',
     file: 'mm/rmap.c',
     since: '4.9',
+    until: '4.11',
     lines: [
       L('', 'page_mapped_in_vma(page, vma):  /* the lab’s `walk`: does this VMA map the page? */'),
       L('address', '  address = vma_address(page, vma)'),
@@ -373,6 +822,23 @@ export const LISTINGS: readonly Listing[] = [
       ),
       L('unlock', '  if (pte) pte_unmap_unlock(pte, ptl)', ...PTE_UNLOCK),
       L('return', '  return pte != NULL', 'page_mapped_in_vma'),
+    ],
+  },
+  {
+    fn: 'page_mapped_in_vma',
+    file: 'mm/page_vma_mapped.c',
+    since: '4.11',
+    lines: [
+      L('', 'page_mapped_in_vma(page, vma):  /* the lab’s `walk`: does this VMA map the page? */'),
+      L('address', '  pvmw = { .address = vma_address(page, vma), .flags = PVMW_SYNC }'),
+      L(
+        'check',
+        '  if (!page_vma_mapped_walk(&pvmw)) return 0  /* finds the PTE under its lock */',
+        'page_vma_mapped_walk',
+        ...PTE_LOCK,
+      ),
+      L('unlock', '  page_vma_mapped_walk_done(&pvmw)', ...PTE_UNLOCK),
+      L('return', '  return 1', 'page_mapped_in_vma'),
     ],
   },
 ];
@@ -396,15 +862,25 @@ export function listingFor(fn: string, release: string): Listing | null {
   return best ?? LISTINGS.find((l) => l.fn === fn) ?? null;
 }
 
-/** The statement-level caller of a statement's walks, when the kernel has one above the client. */
+/**
+ * The statement-level caller of a statement's walks, when the kernel has one above the client, in
+ * 4.9's name (`callerOf` spells it as a release does).
+ */
 export const STATEMENT_CALLER: Readonly<Record<string, string>> = {
   reclaim: 'shrink_page_list',
   migrate: 'migrate_pages',
 };
 
-/** The caller's line that runs a pass of `client`. */
+/** The caller of `op`'s walks as `release` names it (shrink_folio_list from 6.1). */
+export function callerOf(op: string, release: string): string | undefined {
+  const caller = STATEMENT_CALLER[op];
+  return caller && nameIn(release, caller);
+}
+
+/** The caller's line that runs a pass of `client` (every release's name of it). */
 const CALLER_LINE: Readonly<Record<string, string>> = {
   page_referenced: 'referenced',
+  folio_referenced: 'referenced',
   try_to_unmap: 'unmap',
   try_to_migrate: 'unmap',
   remove_migration_ptes: 'remove',
@@ -423,10 +899,18 @@ function lineEmitting(fn: string, listing: string, release: string, prefer?: str
   return line ? { listing, line: line.id } : null;
 }
 
-/** The try_to_unmap_one() line that decided its result. */
-function rmapOneLine(fn: string, result: string | undefined): string {
-  if (fn === 'try_to_unmap_one' && result === 'SWAP_MLOCK') return 'mlock';
-  if (fn === 'try_to_unmap_one' && result === 'SWAP_FAIL') return 'young';
+/**
+ * The line of an unmapping rmap_one (try_to_unmap_one, page_mlock_one) that decided its result,
+ * told by the model's code behind the result (from 4.12 a stop at VM_LOCKED and a failed check
+ * both return false): VM_LOCKED, or the young check (to 5.10) or the swap-cache check (from 4.12).
+ */
+function rmapOneLine(fn: string, code: number | undefined, release: string): string {
+  if (fn !== 'try_to_unmap_one' && fn !== 'page_mlock_one') return 'return';
+  const lines = listingFor(fn, release)?.lines.map((l) => l.id) ?? [];
+  const pick = (...ids: string[]) => ids.find((id) => lines.includes(id)) ?? 'return';
+  if (code === SWAP_MLOCK) return pick('mlock');
+  if (code === SWAP_FAIL)
+    return ruleInForce(release, 'ttu-ignore-access-removed') ? pick('fail') : pick('young', 'fail');
   return 'return';
 }
 
@@ -443,7 +927,7 @@ export function codeStack(
 ): CodeRef[] {
   const e = events[i];
   if (!e) return [];
-  const caller = STATEMENT_CALLER[op];
+  const caller = callerOf(op, release);
   const pass = passAt(passes, i);
   if (!pass) {
     const own = caller ? lineEmitting(e.fn, caller, release) : null;
@@ -469,7 +953,7 @@ export function codeStack(
   const one = isRmapOne(e.fn) ? e.fn : pass.rmapOne;
   if (!one) return [];
   const inner = isRmapOne(e.fn)
-    ? { listing: one, line: rmapOneLine(one, result) }
+    ? { listing: one, line: rmapOneLine(one, e.refs?.code, release) }
     : lineEmitting(e.fn, one, release, PROBES.has(e.fn) ? 'check' : undefined);
   return inner ? [...stack, { listing: walker, line: 'rmap_one' }, inner] : [];
 }
@@ -493,12 +977,17 @@ export function lastCodeStack(
 }
 
 /** The listings to show for a statement: its caller, then each pass's client, walker and rmap_one(s), once each. */
-export function listingsFor(events: readonly TraceEvent[], passes: readonly Pass[], op: string): string[] {
+export function listingsFor(
+  events: readonly TraceEvent[],
+  passes: readonly Pass[],
+  op: string,
+  release: string,
+): string[] {
   const names: string[] = [];
   const add = (n: string | null | undefined) => {
     if (n && !names.includes(n)) names.push(n);
   };
-  add(STATEMENT_CALLER[op]);
+  add(callerOf(op, release));
   for (const p of passes) {
     add(p.client);
     add(p.walker);

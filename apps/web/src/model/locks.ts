@@ -29,10 +29,14 @@ export interface LockState {
   incidents: LockIncident[];
 }
 
-/** What a lock event did, from the kernel function it is named after (`down_read`, `spin_unlock`, `down_read_trylock`, ...). */
+/**
+ * What a lock event did: a release by the kernel function it is named after (`up_read`,
+ * `spin_unlock`, `folio_unlock`, ...); a failed trylock or contention by its message (a trylock
+ * that succeeded — `down_read_trylock`, `trylock_page` — took the lock).
+ */
 export function lockAction(e: TraceEvent): LockAction {
   if (e.fn.startsWith('up_') || e.fn.includes('unlock')) return 'release';
-  if (e.fn.endsWith('_trylock') || e.fn === 'trylock') return 'trylock-failed';
+  if (e.msg.startsWith('trylock-failed')) return 'trylock-failed';
   if (e.msg.startsWith('contended')) return 'contended';
   return 'acquire';
 }

@@ -2,9 +2,11 @@
  * The walk view's model: a statement's trace events cut into passes (one rmap walk each:
  * page_referenced, then try_to_unmap, for a reclaim), and a pure reducer from the events up to a
  * cursor to what the graph highlights. Play, step and scrub only move the cursor; nothing here
- * depends on time.
+ * depends on time. Events name functions as the statement's release does (folio_referenced_one,
+ * page_vma_mapped_walk, ...), so the sets below hold every release's names.
  */
-import type { TraceEvent } from '@rmaplab/mm';
+import { DEFAULT_OPTIONS, type TraceEvent } from '@rmaplab/mm';
+import { nameIn } from './names';
 
 /** The rmap walkers: a pass starts with one's first event and ends with its result. */
 export const WALKERS: ReadonlySet<string> = new Set(['rmap_walk_anon', 'rmap_walk_file', 'rmap_walk_ksm']);
@@ -13,21 +15,29 @@ export const FOREACH: ReadonlySet<string> = new Set([
   'anon_vma_interval_tree_foreach',
   'vma_interval_tree_foreach',
 ]);
-/** The PTE probes an rmap_one makes first. */
-export const PROBES: ReadonlySet<string> = new Set(['page_check_address', 'is_migration_entry']);
+/** The PTE probes an rmap_one makes first (4.9's two; page_vma_mapped_walk from 4.11). */
+export const PROBES: ReadonlySet<string> = new Set([
+  'page_check_address',
+  'is_migration_entry',
+  'mm_find_pmd',
+  'page_vma_mapped_walk',
+]);
 
 /**
- * The rmap_one callbacks (struct rmap_walk_control.rmap_one) the model's walk clients use, and the
- * client function that sets each one up. page_mapped_in_vma is the lab's own `walk` statement
- * (the report walk of mm/rmap.c's page_mapped_in_vma probe), which has no client above the walk.
+ * The rmap_one callbacks (struct rmap_walk_control.rmap_one) the model's walk clients use, by every
+ * release's name, and the client function that sets each one up, by 4.9's (passesOf spells it as
+ * the release does: page_mkclean's walk is folio_mkclean's from 5.16). page_mapped_in_vma is the
+ * lab's own `walk` statement (the report walk of mm/rmap.c's page_mapped_in_vma probe), which has
+ * no client above the walk.
  */
 export const RMAP_ONE: Readonly<Record<string, string | null>> = {
   try_to_unmap_one: 'try_to_unmap',
   page_referenced_one: 'page_referenced',
+  folio_referenced_one: 'page_referenced',
   page_mkclean_one: 'page_mkclean',
   remove_migration_pte: 'remove_migration_ptes',
   try_to_migrate_one: 'try_to_migrate',
-  try_to_munlock_one: 'try_to_munlock',
+  page_mlock_one: 'try_to_munlock',
   page_mapped_in_vma: null,
 };
 
@@ -51,8 +61,12 @@ export interface Pass {
 /** Statements whose try_to_unmap_one pass is try_to_munlock's (4.9 munlocks through try_to_unmap_one with TTU_MUNLOCK). */
 const MUNLOCK_OPS = new Set(['munlock', 'mlock', 'munmap', 'exit']);
 
-/** The passes of a statement's events, in order. */
-export function passesOf(events: readonly TraceEvent[], op = ''): Pass[] {
+/** The passes of a statement's events, in order; `kernel` is the release the statement ran under. */
+export function passesOf(
+  events: readonly TraceEvent[],
+  op = '',
+  kernel: string = DEFAULT_OPTIONS.kernel,
+): Pass[] {
   const passes: Pass[] = [];
   let open: Pass | null = null;
   for (let i = 0; i < events.length; i++) {
@@ -67,7 +81,8 @@ export function passesOf(events: readonly TraceEvent[], op = ''): Pass[] {
     } else if (open && isRmapOne(e.fn) && !open.rmapOne) {
       open.rmapOne = e.fn;
       const client = RMAP_ONE[e.fn];
-      open.client = client === 'try_to_unmap' && MUNLOCK_OPS.has(op) ? 'try_to_munlock' : client;
+      const named = client === 'try_to_unmap' && MUNLOCK_OPS.has(op) ? 'try_to_munlock' : client;
+      open.client = named && nameIn(kernel, named);
     } else if (open && WALKERS.has(e.fn) && e.refs?.result !== undefined) {
       open.to = i;
       open = null;
@@ -94,7 +109,7 @@ export interface VisitedVma {
   order: number;
   /** The PTE probe: 'found' | 'none', once probed. */
   pte?: string;
-  /** The rmap_one result (SWAP_AGAIN, SWAP_FAIL, ...), once returned. */
+  /** The rmap_one result as the release returns it (SWAP_AGAIN, true, ...), once returned. */
   result?: string;
   /** Skipped by invalid_vma(). */
   skipped?: boolean;
