@@ -887,7 +887,7 @@ static int remove_dead_dir(const char *path) {
   return rmdir(path);
 }
 
-/* Whether a process other than this one runs rmaplab-kcheck. */
+/* The pid of a process other than this one that runs rmaplab-kcheck, or 0 if there is none. */
 static int other_kcheck_running(void) {
   DIR *d = opendir("/proc");
   struct dirent *e;
@@ -896,7 +896,7 @@ static int other_kcheck_running(void) {
     if (!isdigit((unsigned char)e->d_name[0]) || atoi(e->d_name) == (int)controller_pid) continue;
     char path[300], comm[32];
     snprintf(path, sizeof path, "/proc/%s/comm", e->d_name);
-    found = read_small(path, comm, sizeof comm) == 0 && !strcmp(comm, "rmaplab-kcheck");
+    if (read_small(path, comm, sizeof comm) == 0 && !strcmp(comm, "rmaplab-kcheck")) found = atoi(e->d_name);
   }
   if (d) closedir(d);
   return found;
@@ -915,19 +915,23 @@ static int all_of(const char *s, int (*cls)(int), size_t n) {
 static void sweep_tmp(const char *base) {
   DIR *d = opendir(base);
   if (!d) return;
-  int legacy_free = -1;
+  int legacy_user = -1; /* another rmaplab-kcheck process (its pid), 0 for none; -1: not looked yet */
   struct dirent *e;
   while ((e = readdir(d))) {
     if (strncmp(e->d_name, "rmaplab-kcheck.", strlen("rmaplab-kcheck."))) continue;
     const char *rest = e->d_name + strlen("rmaplab-kcheck."), *dot = strchr(rest, '.');
     int ours = dot && dot > rest && strspn(rest, "0123456789") == (size_t)(dot - rest) && all_of(dot + 1, isalnum, 6);
-    if (!ours) {
-      if (!all_of(rest, isalnum, 6)) continue;
-      if (legacy_free < 0) legacy_free = !other_kcheck_running();
-      if (!legacy_free) continue;
-    }
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/%s", base, e->d_name);
+    if (!ours) {
+      if (!all_of(rest, isalnum, 6)) continue;
+      if (legacy_user < 0) legacy_user = other_kcheck_running();
+      if (legacy_user > 0) {
+        note("kept %s: rmaplab-kcheck pid %d runs, and a helper from before the lock may be using it", path,
+             legacy_user);
+        continue;
+      }
+    }
     if (remove_dead_dir(path) == 0) note("removed %s, the temp folder of a run that died", path);
     else note("warning: cannot remove %s (a temp folder of a run that died): %s", path, strerror(errno));
   }
