@@ -38,7 +38,6 @@ import {
   rmapOneWord,
   SWAP_AGAIN,
   TTU_MIGRATION,
-  TTU_MUNLOCK,
   TTU_RMAP_LOCKED,
   TTU_SPLIT_FREEZE,
   ttuFlagNames,
