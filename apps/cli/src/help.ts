@@ -3,6 +3,8 @@
  * (test/help.test.ts), from the repository root, so each names files that exist.
  */
 
+import { GRAPH_PAGE_LIMIT } from './commands/graph.js';
+
 export const COMMANDS = ['run', 'graph', 'maps', 'demo', 'verify', 'rules'] as const;
 export type Command = (typeof COMMANDS)[number];
 
@@ -61,6 +63,8 @@ Examples:
 
 The state after step N (default: the last step) as a graph: processes, VMAs, anon_vma_chains,
 anon_vmas (with root and parent), address spaces and their i_mmap trees, KSM stable nodes, pages.
+The live processes' regions may span at most ${GRAPH_PAGE_LIMIT} pages in all; beyond that graph stops with a
+limit error at the last step run (stop earlier with --step, or map a smaller region).
 
 Options:
   --step N        stop after statement N (1-based, as in "rmaplab run")

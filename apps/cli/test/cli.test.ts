@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { version } from '../src/cli.js';
+import { GRAPH_PAGE_LIMIT } from '../src/commands/graph.js';
 import { rmaplab } from './helpers.js';
 
 const SMALL = `spawn A
@@ -252,5 +253,18 @@ describe('rmaplab graph', () => {
     const r = await rmaplab(['graph', '-'], { stdin: BROKEN });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^<stdin>:8:15: error: /);
+  });
+
+  it('refuses a graph beyond GRAPH_PAGE_LIMIT pages with a located limit error, and draws one at it', async () => {
+    const big = (pages: number) => `spawn A\nA: mmap h ${pages} anon private\nA: read h 0..3\n`;
+    const over = await rmaplab(['graph', '-'], { stdin: big(GRAPH_PAGE_LIMIT + 1) });
+    expect(over.status).toBe(1);
+    expect(over.stdout).toBe('');
+    expect(over.stderr).toMatch(/^<stdin>:3:1: error: graph: the mapped regions span more than 65536 pages/);
+    expect(over.stderr).toContain('--step');
+    const at = await rmaplab(['graph', '-'], { stdin: big(GRAPH_PAGE_LIMIT) });
+    expect(at.status).toBe(0);
+    const early = await rmaplab(['graph', '-', '--step', '1'], { stdin: big(GRAPH_PAGE_LIMIT + 1) });
+    expect(early.status).toBe(0);
   });
 });

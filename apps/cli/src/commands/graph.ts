@@ -5,14 +5,23 @@ import {
   graphToDot,
   graphToMermaid,
   iterateScenario,
+  type ProcState,
   ScenarioRunner,
   type SetValue,
+  type Statement,
 } from '@rmaplab/scenario';
 import { type Io, readInput, UsageError } from '../io.js';
 import { displayName, reportScenarioError } from './common.js';
 
 export const GRAPH_FORMATS = ['dot', 'mermaid', 'json'] as const;
 export type GraphFormat = (typeof GRAPH_FORMATS)[number];
+
+/**
+ * The most pages the mapped regions may span for `graph` to draw them: a graph of millions of
+ * page nodes is unreadable and would exhaust the heap, so beyond this `graph` stops with a located
+ * limit error instead (stop earlier with `--step`, or map a smaller region).
+ */
+export const GRAPH_PAGE_LIMIT = 1 << 16;
 
 export interface GraphFlags {
   format: GraphFormat;
@@ -25,12 +34,21 @@ export interface GraphFlags {
 export async function graphCommand(io: Io, file: string, flags: GraphFlags): Promise<number> {
   const runner = new ScenarioRunner({ overrides: flags.overrides });
   let last = 0;
+  let lastSt: Statement | undefined;
   try {
     for (const st of iterateScenario(await readInput(io, file, 'graph'))) {
       if (flags.step !== undefined && st.step > flags.step) break;
       runner.exec(st);
       last = st.step;
+      lastSt = st;
     }
+    if (lastSt && mappedPages(runner.procs.values()) > GRAPH_PAGE_LIMIT)
+      throw runner.error(
+        lastSt.span,
+        'limit',
+        `graph: the mapped regions span more than ${GRAPH_PAGE_LIMIT} pages (the graph limit); ` +
+          'stop at an earlier step with --step, or map a smaller region',
+      );
   } catch (e) {
     return reportScenarioError(io, e, displayName(file));
   }
@@ -41,4 +59,11 @@ export async function graphCommand(io: Io, file: string, flags: GraphFlags): Pro
   else if (flags.format === 'mermaid') io.stdout(graphToMermaid(g));
   else io.stdout(`${JSON.stringify({ step: last, ...g }, null, 2)}\n`);
   return 0;
+}
+
+/** Pages spanned by the regions of the live processes: what the graph would draw at most. */
+function mappedPages(procs: Iterable<ProcState>): number {
+  let n = 0;
+  for (const p of procs) if (p.alive) for (const r of p.regions.values()) n += r.pages;
+  return n;
 }
