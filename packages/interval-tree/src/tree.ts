@@ -379,6 +379,18 @@ export class IntervalTree<V> {
     return this.store.H[this.leftmostIdx];
   }
 
+  /**
+   * `rb_last()` — lib/rbtree.c: the last node in tree order, or `null`. O(log n): walks the right
+   * spine, so callers such as find_vma_prev() need not walk a list.
+   */
+  last(): IntervalNode<V> | null {
+    const s = this.store;
+    let n = this.rootIdx;
+    if (n === NIL) return null;
+    for (let r = s.right[n]; r !== NIL; r = s.right[n]) n = r;
+    return s.H[n];
+  }
+
   /** `rb_next()`: the node after `node` in tree order, or `null`. */
   next(node: IntervalNode<V>): IntervalNode<V> | null {
     const s = this.store;

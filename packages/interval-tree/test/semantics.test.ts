@@ -151,10 +151,12 @@ describe('navigation and helpers', () => {
   it('first / next / prev / iterator / root / has / clear', () => {
     const tree = new IntervalTree<number>();
     expect(tree.first()).toBeNull();
+    expect(tree.last()).toBeNull();
     expect(tree.root).toBeNull();
     const nodes = [5, 3, 8, 1, 4, 7, 9, 3].map((s, i) => tree.insert(s, s + 2, i));
     expect(values(tree)).toEqual([3, 1, 7, 4, 0, 5, 2, 6]);
     const order = [...tree];
+    expect(tree.last()).toBe(order[order.length - 1]);
     for (let i = 0; i < order.length; i++) {
       expect(tree.next(order[i])).toBe(order[i + 1] ?? null);
       expect(tree.prev(order[i])).toBe(order[i - 1] ?? null);

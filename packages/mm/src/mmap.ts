@@ -128,13 +128,15 @@ export function vmaLink(sys: MmSystem, mm: Mm, vma: VmArea, prev: VmArea | null)
   if (file) file.mapping.iMmapRwsem.upWrite(sys.current);
 }
 
-/** The last VMA that starts below `addr` (the `prev` of find_vma_links). */
+/**
+ * The last VMA that starts below `addr` (the `prev` of find_vma_links() — mm/mmap.c). With no VMA
+ * at or above `addr` it is the highest one, taken from mm_rb's last node rather than by walking
+ * the mm->mmap list, so each mmap costs O(log n) and not O(map_count).
+ */
 export function findVmaPrev(mm: Mm, addr: number): VmArea | null {
   const next = findVma(mm, addr);
   if (next) return next.vmStart < addr ? next : next.vmPrev;
-  let last = mm.mmap;
-  while (last?.vmNext) last = last.vmNext;
-  return last;
+  return mm.mmRb.last()?.value ?? null;
 }
 
 /** A new VMA object (vm_area_alloc). */
