@@ -22,5 +22,6 @@ export * from './swap-state.js';
 export * from './swapfile.js';
 export * from './syscalls.js';
 export * from './system.js';
+export * from './thp.js';
 export * from './trace.js';
 export * from './types.js';

@@ -536,6 +536,16 @@ export const RULES = [
     renames: [['page_move_anon_rmap', 'folio_move_anon_rmap']],
   },
   {
+    id: 'anon-mthp',
+    since: '6.8',
+    commit: '19eaf44954df',
+    title: 'mm: thp: support allocation of anonymous multi-size THP',
+    change:
+      'an anonymous fault allocates one page or, with transparent_hugepage/enabled, a 2 MiB PMD-mapped THP → also any order from 2 (16 KiB) to 8 (1 MiB) enabled in hugepages-NkB/enabled, the largest whose aligned range lies in the VMA with no PTE yet (alloc_anon_folio), mapped by its PTEs at once',
+    area: 'fault',
+    evidence: 'sourced',
+  },
+  {
     id: 'ksm-checksum-first',
     since: '6.11',
     commit: 'd58a361b0350',

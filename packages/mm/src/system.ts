@@ -25,6 +25,12 @@ export interface MmOptions {
    * in pages (the device's read_ahead_kb / 4; 0 reads only the missing page).
    */
   readahead: number;
+  /**
+   * huge_anon_orders_always — mm/huge_memory.c (6.8 on): bit N is set when anonymous folios of
+   * order N are enabled (hugepages-NkB/enabled = always; before 6.8 only order 9, as
+   * transparent_hugepage/enabled = always). 0 is `never`, the contract's default.
+   */
+  thpOrders: number;
   /** Lock-order violations throw (true) or are only recorded (false). */
   strictLocking: boolean;
 }
@@ -37,6 +43,7 @@ export const DEFAULT_OPTIONS: Readonly<MmOptions> = {
   ksmMaxSharing: Number.POSITIVE_INFINITY,
   // VM_READAHEAD_PAGES — include/linux/mm.h: the default read_ahead_kb, 128 KiB.
   readahead: 32,
+  thpOrders: 0,
   strictLocking: true,
 };
 

@@ -18,7 +18,14 @@ export interface Span {
   endColumn: number;
 }
 
-export type SetKey = 'kernel' | 'zero-page' | 'fault-around' | 'swap' | 'ksm-max-sharing' | 'readahead';
+export type SetKey =
+  | 'kernel'
+  | 'zero-page'
+  | 'fault-around'
+  | 'swap'
+  | 'ksm-max-sharing'
+  | 'readahead'
+  | 'thp';
 
 export type SetValue =
   | { key: 'kernel'; value: string } // a release, normalised (parseRelease)
@@ -26,7 +33,8 @@ export type SetValue =
   | { key: 'fault-around'; value: number } // 1..512
   | { key: 'swap'; value: number | 'unlimited' } // 0..2^40
   | { key: 'ksm-max-sharing'; value: number } // 2..2^31-1 (the kernel refuses < 2)
-  | { key: 'readahead'; value: number }; // 0..MAX_READAHEAD pages
+  | { key: 'readahead'; value: number } // 0..MAX_READAHEAD pages
+  | { key: 'thp'; value: number }; // the enabled folio orders as a bit mask (THP_ORDERS); 0 is never
 
 export type Prot = 'none' | 'r' | 'rw';
 

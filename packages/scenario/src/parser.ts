@@ -3,7 +3,15 @@
  * was expected, what was found). See docs/language.md for the language and the scenario-language contract (shared/scenario-language.md)
  * for the contract.
  */
-import { formatRelease, NEWEST_MODELLED, OLDEST_MODELLED, parseRelease, ReleaseError } from '@rmaplab/mm';
+import {
+  formatRelease,
+  NEWEST_MODELLED,
+  OLDEST_MODELLED,
+  parseRelease,
+  ReleaseError,
+  THP_ORDERS,
+  type ThpSize,
+} from '@rmaplab/mm';
 import {
   type Advice,
   type Backing,
@@ -83,6 +91,7 @@ export const SET_KEYS: readonly SetKey[] = [
   'swap',
   'ksm-max-sharing',
   'readahead',
+  'thp',
 ];
 const SET_USAGE: Record<SetKey, string> = {
   kernel: `set kernel VERSION (${OLDEST_MODELLED} to ${NEWEST_MODELLED}, e.g. 6.12)`,
@@ -91,6 +100,7 @@ const SET_USAGE: Record<SetKey, string> = {
   swap: 'set swap PAGES|unlimited',
   'ksm-max-sharing': `set ksm-max-sharing N (${MIN_KSM_MAX_SHARING}..${MAX_KSM_MAX_SHARING})`,
   readahead: `set readahead PAGES (0..${MAX_READAHEAD})`,
+  thp: `set thp never|SIZE[,SIZE...] (${Object.keys(THP_ORDERS).join(' ')})`,
 };
 /** The keyword lists a statement's arguments take (exported so the web editor highlights the same words). */
 export const ON_OFF = ['on', 'off'] as const;
@@ -210,6 +220,10 @@ const A = {
   swap: { label: 'swap size', expected: 'a number of pages or unlimited' },
   ksmMaxSharing: { label: 'ksm-max-sharing value', expected: 'a number' },
   readahead: { label: 'readahead window', expected: 'a number of pages' },
+  thp: {
+    label: 'folio sizes',
+    expected: `never or sizes joined by ",": ${Object.keys(THP_ORDERS).join(' ')}`,
+  },
 } satisfies Record<string, Arg>;
 
 /** [A-Za-z] */
@@ -681,10 +695,46 @@ class LineParser {
       case 'readahead':
         set = { key, value: this.number(A.readahead, 0, MAX_READAHEAD) };
         break;
+      case 'thp':
+        set = { key, value: this.thpOrders() };
+        break;
     }
     const valueSpan = this.lastSpan();
     this.endOfLine();
     return { step, span, text, op: 'set', set, keySpan, valueSpan };
+  }
+
+  /** `never`, or folio sizes joined by commas (`64K,2M`): the enabled orders as a bit mask. */
+  private thpOrders(): number {
+    const w = this.take(A.thp);
+    const t = this.text(w);
+    if (t === 'never') return 0;
+    let orders = 0;
+    let at = this.start(w);
+    for (const size of t.split(',')) {
+      const order = THP_ORDERS[size as ThpSize];
+      if (order === undefined)
+        this.fail(
+          'syntax',
+          at,
+          at + Math.max(size.length, 1),
+          `bad folio size ${quote(size)}${didYouMean(suggest(size, [...Object.keys(THP_ORDERS), 'never']))}`,
+          A.thp.expected,
+          size,
+        );
+      if (orders & (1 << order))
+        this.fail(
+          'semantic',
+          at,
+          at + size.length,
+          `folio size ${size} is listed twice`,
+          A.thp.expected,
+          size,
+        );
+      orders |= 1 << order;
+      at += size.length + 1;
+    }
+    return orders;
   }
 
   private processStatement(

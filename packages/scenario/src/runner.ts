@@ -7,6 +7,7 @@
 import {
   checkInvariants,
   extendFile,
+  HPAGE_PMD_ORDER,
   hex,
   KernelError,
   linearPageIndex,
@@ -20,6 +21,7 @@ import {
   PMD_SIZE,
   PROT_READ,
   PROT_WRITE,
+  RULES,
   readPte,
   sysExit,
   sysFork,
@@ -30,6 +32,7 @@ import {
   sysMremap,
   sysMunlock,
   sysMunmap,
+  THP_ORDERS,
   type TraceEvent,
   userAccess,
   VM_READ,
@@ -298,7 +301,14 @@ export class ScenarioRunner {
         if (s.value !== o.kernel) {
           // max_page_sharing restarts at the new release's default (none before ksm-max-page-sharing).
           const { ksmMaxSharing: _, ...kept } = o;
+          const old = this.sys;
           this.sys = this.newSystem({ ...kept, kernel: s.value });
+          try {
+            this.checkThp(kept.thpOrders, span);
+          } catch (e) {
+            this.sys = old;
+            throw e;
+          }
         }
         return;
       case 'zero-page':
@@ -319,7 +329,26 @@ export class ScenarioRunner {
       case 'readahead':
         o.readahead = s.value;
         return;
+      case 'thp':
+        this.checkThp(s.value, span);
+        o.thpOrders = s.value;
+        return;
     }
+  }
+
+  /**
+   * Folio sizes below 2M exist from anon-mthp (6.8) on; before it only the PMD-mapped THP does.
+   * `span` locates the `set` line being applied (none for an override, checked at `set kernel`).
+   */
+  private checkThp(orders: number, span?: Span): void {
+    if (this.sys.rules['anon-mthp'] || (orders & ~(1 << HPAGE_PMD_ORDER)) === 0) return;
+    const sizes = Object.entries(THP_ORDERS)
+      .filter(([, order]) => order !== HPAGE_PMD_ORDER && orders & (1 << order))
+      .map(([size]) => size);
+    const rule = RULES.find((r) => r.id === 'anon-mthp');
+    const msg = `kernel ${this.sys.options.kernel} has no anonymous folios of ${sizes.join(', ')}: only 2M, sizes below it came in ${rule?.since} (anon-mthp)`;
+    if (span) throw this.error(span, 'semantic', msg, { expected: 'never or 2M' });
+    throw new RangeError(msg);
   }
 
   private mmap(st: StatementOf<'mmap'>): void {
@@ -345,9 +374,9 @@ export class ScenarioRunner {
       flags: st.shared ? MAP_SHARED : MAP_PRIVATE,
       file,
     });
-    // THP is `never` (the contract's default): the region is marked MADV_NOHUGEPAGE by its mmap,
-    // as rmaplab-kcheck's worker does right after the mmap.
-    sysMadvise(this.sys, p.mm, addr, len, 'nohugepage');
+    // While THP is `never` (the contract's default) the region is marked MADV_NOHUGEPAGE by its
+    // mmap, as rmaplab-kcheck's worker does right after the mmap; with some size enabled it is not.
+    if (this.sys.options.thpOrders === 0) sysMadvise(this.sys, p.mm, addr, len, 'nohugepage');
     p.regions.set(st.region, {
       name: st.region,
       addr,
