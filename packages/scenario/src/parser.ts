@@ -9,6 +9,7 @@ import {
   type Backing,
   MAX_FAULT_AROUND,
   MAX_KSM_MAX_SHARING,
+  MAX_MAX_MAP_COUNT,
   MAX_READAHEAD,
   MAX_REGION_PAGES,
   MAX_SWAP_PAGES,
@@ -83,6 +84,7 @@ export const SET_KEYS: readonly SetKey[] = [
   'swap',
   'ksm-max-sharing',
   'readahead',
+  'max-map-count',
 ];
 const SET_USAGE: Record<SetKey, string> = {
   kernel: `set kernel VERSION (${OLDEST_MODELLED} to ${NEWEST_MODELLED}, e.g. 6.12)`,
@@ -91,6 +93,7 @@ const SET_USAGE: Record<SetKey, string> = {
   swap: 'set swap PAGES|unlimited',
   'ksm-max-sharing': `set ksm-max-sharing N (${MIN_KSM_MAX_SHARING}..${MAX_KSM_MAX_SHARING})`,
   readahead: `set readahead PAGES (0..${MAX_READAHEAD})`,
+  'max-map-count': `set max-map-count N (0..${MAX_MAX_MAP_COUNT}; vm.max_map_count, 65530 unless set)`,
 };
 /** The keyword lists a statement's arguments take (exported so the web editor highlights the same words). */
 export const ON_OFF = ['on', 'off'] as const;
@@ -210,6 +213,7 @@ const A = {
   swap: { label: 'swap size', expected: 'a number of pages or unlimited' },
   ksmMaxSharing: { label: 'ksm-max-sharing value', expected: 'a number' },
   readahead: { label: 'readahead window', expected: 'a number of pages' },
+  maxMapCount: { label: 'max-map-count value', expected: 'a number of VMAs' },
 } satisfies Record<string, Arg>;
 
 /** [A-Za-z] */
@@ -680,6 +684,9 @@ class LineParser {
         break;
       case 'readahead':
         set = { key, value: this.number(A.readahead, 0, MAX_READAHEAD) };
+        break;
+      case 'max-map-count':
+        set = { key, value: this.number(A.maxMapCount, 0, MAX_MAX_MAP_COUNT) };
         break;
     }
     const valueSpan = this.lastSpan();

@@ -319,6 +319,9 @@ export class ScenarioRunner {
       case 'readahead':
         o.readahead = s.value;
         return;
+      case 'max-map-count':
+        o.maxMapCount = s.value;
+        return;
     }
   }
 
