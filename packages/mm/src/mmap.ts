@@ -418,6 +418,24 @@ export function splitVma(sys: MmSystem, vma: VmArea, addr: number, newBelow: boo
 }
 
 /**
+ * split_vma() — mm/mmap.c (4.9; mm/vma.c in 6.18): __split_vma behind the vm.max_map_count check.
+ * A split adds a VMA, so it is refused when map_count has already reached the limit (`>=`).
+ */
+export function splitVmaChecked(sys: MmSystem, vma: VmArea, addr: number, newBelow: boolean): VmArea {
+  checkMapCountForSplit(sys, vma.vmMm, 'split_vma');
+  return splitVma(sys, vma, addr, newBelow);
+}
+
+/** The `map_count >= sysctl_max_map_count` refusal of split_vma and of munmap's middle split. */
+function checkMapCountForSplit(sys: MmSystem, mm: Mm, what: string): void {
+  if (mm.mapCount >= sys.options.maxMapCount)
+    throw new KernelError(
+      'ENOMEM',
+      `${what}: map_count ${mm.mapCount} reached max_map_count ${sys.options.maxMapCount}`,
+    );
+}
+
+/**
  * accountable_mapping() — mm/mmap.c (4.9; mm/vma.c in 6.18): a private writable mapping commits
  * memory it may have to back with its own pages (COW copies, anonymous pages), so it is accounted
  * (VM_ACCOUNT); a shared one is backed by its file or shmem object, which accounts for itself.
@@ -494,6 +512,13 @@ export function doMmap(sys: MmSystem, mm: Mm, req: MmapRequest): VmArea {
   let file = req.file ?? null;
   let pgoff = req.pgoff ?? 0;
   const flags = vmFlagsFor(req.prot, req.flags);
+  // do_mmap() refuses only when map_count is already above the limit (`>`, not `>=`): at the limit
+  // one more mapping is still made, in 4.9 as in 6.18.
+  if (mm.mapCount > sys.options.maxMapCount)
+    throw new KernelError(
+      'ENOMEM',
+      `mmap: map_count ${mm.mapCount} above max_map_count ${sys.options.maxMapCount}`,
+    );
   if (!file) {
     if (shared) {
       file = shmemZeroSetup(sys, len / PAGE_SIZE);
@@ -549,6 +574,9 @@ export function doMunmap(sys: MmSystem, mm: Mm, start: number, len: number): voi
   if (!vma || vma.vmStart >= end) return;
   let prev = vma.vmPrev;
   if (start > vma.vmStart) {
+    // Unmapping the middle of a VMA leaves one more VMA, so it needs room below the limit; cutting
+    // an end off does not (its split is __split_vma, unchecked).
+    if (end < vma.vmEnd) checkMapCountForSplit(sys, mm, 'munmap');
     splitVma(sys, vma, start, false);
     prev = vma;
   }

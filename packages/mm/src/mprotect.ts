@@ -29,7 +29,7 @@ import {
 } from './constants.js';
 import { KernelError } from './errors.js';
 import { populateVmaPageRange } from './mlock.js';
-import { findVma, hex, splitVma, vmaMerge } from './mmap.js';
+import { findVma, hex, splitVmaChecked, vmaMerge } from './mmap.js';
 import type { MmSystem } from './system.js';
 import type { Mm, VmArea } from './types.js';
 
@@ -108,8 +108,8 @@ export function vmaModifyFlags(
   const pgoff = vma.vmPgoff + (start - vma.vmStart) / PAGE_SIZE;
   const merged = vmaMerge(sys, vma.vmMm, prev, start, end, newFlags, vma.anonVma, vma.vmFile, pgoff, vma);
   if (merged) return merged;
-  if (start !== vma.vmStart) splitVma(sys, vma, start, true);
-  if (end !== vma.vmEnd) splitVma(sys, vma, end, false);
+  if (start !== vma.vmStart) splitVmaChecked(sys, vma, start, true);
+  if (end !== vma.vmEnd) splitVmaChecked(sys, vma, end, false);
   vma.vmFlags = newFlags;
   return vma;
 }

@@ -31,6 +31,11 @@ export interface MmOptions {
    * transparent_hugepage/enabled = always). 0 is `never`, the contract's default.
    */
   thpOrders: number;
+  /**
+   * sysctl_max_map_count — mm/mmap.c (4.9; mm/util.c later), vm.max_map_count: the most VMAs one mm
+   * may have. mmap refuses when map_count is already above it, a split when it is at it (ENOMEM).
+   */
+  maxMapCount: number;
   /** Lock-order violations throw (true) or are only recorded (false). */
   strictLocking: boolean;
 }
@@ -44,6 +49,8 @@ export const DEFAULT_OPTIONS: Readonly<MmOptions> = {
   // VM_READAHEAD_PAGES — include/linux/mm.h: the default read_ahead_kb, 128 KiB.
   readahead: 32,
   thpOrders: 0,
+  // DEFAULT_MAX_MAP_COUNT — include/linux/mm.h: USHRT_MAX - 5.
+  maxMapCount: 65530,
   strictLocking: true,
 };
 

@@ -25,7 +25,8 @@ export type SetKey =
   | 'swap'
   | 'ksm-max-sharing'
   | 'readahead'
-  | 'thp';
+  | 'thp'
+  | 'max-map-count';
 
 export type SetValue =
   | { key: 'kernel'; value: string } // a release, normalised (parseRelease)
@@ -34,7 +35,8 @@ export type SetValue =
   | { key: 'swap'; value: number | 'unlimited' } // 0..2^40
   | { key: 'ksm-max-sharing'; value: number } // 2..2^31-1 (the kernel refuses < 2)
   | { key: 'readahead'; value: number } // 0..MAX_READAHEAD pages
-  | { key: 'thp'; value: number }; // the enabled folio orders as a bit mask (THP_ORDERS); 0 is never
+  | { key: 'thp'; value: number } // the enabled folio orders as a bit mask (THP_ORDERS); 0 is never
+  | { key: 'max-map-count'; value: number }; // 0..MAX_MAX_MAP_COUNT (vm.max_map_count)
 
 export type Prot = 'none' | 'r' | 'rw';
 
@@ -154,3 +156,5 @@ export const MIN_KSM_MAX_SHARING = 2;
 export const MAX_KSM_MAX_SHARING = 2 ** 31 - 1;
 /** Largest `set readahead` value: a window as long as the largest region. */
 export const MAX_READAHEAD = MAX_REGION_PAGES;
+/** Largest `set max-map-count` value: vm.max_map_count is an int sysctl (proc_dointvec_minmax, 0..INT_MAX). */
+export const MAX_MAX_MAP_COUNT = 2 ** 31 - 1;

@@ -17,6 +17,7 @@ import {
   type Backing,
   MAX_FAULT_AROUND,
   MAX_KSM_MAX_SHARING,
+  MAX_MAX_MAP_COUNT,
   MAX_READAHEAD,
   MAX_REGION_PAGES,
   MAX_SWAP_PAGES,
@@ -92,6 +93,7 @@ export const SET_KEYS: readonly SetKey[] = [
   'ksm-max-sharing',
   'readahead',
   'thp',
+  'max-map-count',
 ];
 const SET_USAGE: Record<SetKey, string> = {
   kernel: `set kernel VERSION (${OLDEST_MODELLED} to ${NEWEST_MODELLED}, e.g. 6.12)`,
@@ -101,6 +103,7 @@ const SET_USAGE: Record<SetKey, string> = {
   'ksm-max-sharing': `set ksm-max-sharing N (${MIN_KSM_MAX_SHARING}..${MAX_KSM_MAX_SHARING})`,
   readahead: `set readahead PAGES (0..${MAX_READAHEAD})`,
   thp: `set thp never|SIZE[,SIZE...] (${Object.keys(THP_ORDERS).join(' ')})`,
+  'max-map-count': `set max-map-count N (0..${MAX_MAX_MAP_COUNT}; vm.max_map_count, 65530 unless set)`,
 };
 /** The keyword lists a statement's arguments take (exported so the web editor highlights the same words). */
 export const ON_OFF = ['on', 'off'] as const;
@@ -224,6 +227,7 @@ const A = {
     label: 'folio sizes',
     expected: `never or sizes joined by ",": ${Object.keys(THP_ORDERS).join(' ')}`,
   },
+  maxMapCount: { label: 'max-map-count value', expected: 'a number of VMAs' },
 } satisfies Record<string, Arg>;
 
 /** [A-Za-z] */
@@ -697,6 +701,9 @@ class LineParser {
         break;
       case 'thp':
         set = { key, value: this.thpOrders() };
+        break;
+      case 'max-map-count':
+        set = { key, value: this.number(A.maxMapCount, 0, MAX_MAX_MAP_COUNT) };
         break;
     }
     const valueSpan = this.lastSpan();

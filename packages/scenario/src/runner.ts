@@ -333,6 +333,9 @@ export class ScenarioRunner {
         this.checkThp(s.value, span);
         o.thpOrders = s.value;
         return;
+      case 'max-map-count':
+        o.maxMapCount = s.value;
+        return;
     }
   }
 
