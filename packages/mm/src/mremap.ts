@@ -221,18 +221,49 @@ export function moveVma(
  * mremap_to() — mm/mremap.c (MREMAP_FIXED): whatever is mapped at the destination is unmapped, a
  * shrink unmaps the old tail first, then move_vma(). All checks come before the first unmap.
  */
-function mremapTo(sys: MmSystem, mm: Mm, addr: number, oldLen: number, newAddr: number, newLen: number) {
+/** check_mremap_params() — mm/mremap.c: the new range of MREMAP_FIXED is aligned, in the address space and apart from the old one. */
+function checkNewRange(addr: number, oldLen: number, newAddr: number, newLen: number): void {
   if (newAddr % PAGE_SIZE !== 0) throw new KernelError('EINVAL', `mremap: bad new address ${hex(newAddr)}`);
   if (newLen > TASK_SIZE || newAddr > TASK_SIZE - newLen || newAddr < PAGE_SIZE)
     throw new KernelError('EINVAL', 'mremap: new range outside the address space');
   if (addr + oldLen > newAddr && newAddr + newLen > addr)
     throw new KernelError('EINVAL', 'mremap: old and new ranges overlap');
+}
+
+function mremapTo(sys: MmSystem, mm: Mm, addr: number, oldLen: number, newAddr: number, newLen: number) {
+  checkNewRange(addr, oldLen, newAddr, newLen);
   vmaToResize(mm, addr, Math.min(oldLen, newLen), newLen);
   doMunmap(sys, mm, newAddr, newLen);
   if (oldLen > newLen) doMunmap(sys, mm, addr + newLen, oldLen - newLen);
   oldLen = Math.min(oldLen, newLen);
   const vma = vmaToResize(mm, addr, oldLen, newLen);
   return moveVma(sys, vma, addr, oldLen, newLen, newAddr);
+}
+
+/**
+ * remap_move() — mm/mremap.c (6.17, rule mremap-multi-vma): a same-size MREMAP_FIXED move of
+ * [addr, addr + len) moves every VMA in it, split at the ends, each to the same offset from newAddr
+ * as from addr, so the gaps between them stay. A gap at the start is EFAULT, as is a range with no
+ * VMA. The model checks every part before it moves any (the kernel would have moved the parts
+ * before a hugetlb one); no modelled VMA is userfaultfd-armed or has a custom get_unmapped_area,
+ * so vma_multi_allowed() always holds. Returns whether any part was VM_LOCKED.
+ */
+function remapMove(sys: MmSystem, mm: Mm, addr: number, len: number, newAddr: number): boolean {
+  checkNewRange(addr, len, newAddr, len);
+  const end = addr + len;
+  const first = findVma(mm, addr);
+  if (!first || first.vmStart > addr) throw new KernelError('EFAULT', `mremap: ${hex(addr)} is not mapped`);
+  const parts: [number, number][] = [];
+  for (let vma: VmArea | null = first; vma && vma.vmStart < end; vma = vma.vmNext) {
+    const from = Math.max(vma.vmStart, addr);
+    const to = Math.min(end, vma.vmEnd);
+    vmaToResize(mm, from, to - from, to - from);
+    parts.push([from, to]);
+  }
+  let locked = false;
+  for (const [from, to] of parts)
+    locked = mremapTo(sys, mm, from, to - from, newAddr + (from - addr), to - from) || locked;
+  return locked;
 }
 
 /** A free, 2 MiB-aligned range of `len` bytes below every mapping (get_unmapped_area, top down). */
@@ -270,7 +301,10 @@ export function doMremap(
   mm.mmapSem.downWrite(sys.current);
   try {
     if (flags & MREMAP_FIXED) {
-      locked = mremapTo(sys, mm, addr, oldLen, newAddr, newLen);
+      locked =
+        oldLen === newLen && sys.rules['mremap-multi-vma']
+          ? remapMove(sys, mm, addr, oldLen, newAddr)
+          : mremapTo(sys, mm, addr, oldLen, newAddr, newLen);
       result = newAddr;
     } else if (oldLen >= newLen) {
       if (oldLen > newLen) doMunmap(sys, mm, addr + newLen, oldLen - newLen);

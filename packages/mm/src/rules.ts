@@ -587,6 +587,16 @@ export const RULES = [
     renames: [['add_to_swap', 'folio_alloc_swap']],
   },
   {
+    id: 'mremap-multi-vma',
+    since: '6.17',
+    commit: 'd23cb648e365',
+    title: 'mm/mremap: permit mremap() move of multiple VMAs (Lorenzo Stoakes)',
+    change:
+      'a same-size MREMAP_MAYMOVE|MREMAP_FIXED move of a range that spans several VMAs fails with EFAULT → every VMA in the range moves (split at the ends), each at its offset from the start, so the gaps stay; a gap at the start of the range is still EFAULT',
+    area: 'vma',
+    evidence: 'sourced',
+  },
+  {
     id: 'migratepage-success-removed',
     since: '6.18',
     commit: null,

@@ -162,3 +162,48 @@ describe('mremap (kernel-rmap.md §7.5, kernel-facts F8)', () => {
     expect(w.pfn('A', 'r', 0)).toBe(pfn);
   });
 });
+
+describe('mremap move of several VMAs (rule mremap-multi-vma, 6.17)', () => {
+  /** Region r of 6 pages with a hole at page `hole`, pages 0..5 but the hole written; dest is free. */
+  function holed(kernel: string, hole: number): World {
+    const w = new World({ kernel });
+    w.spawn('A');
+    w.mmap('A', 'r', 6);
+    w.mmap('A', 'dest', 6);
+    w.munmap('A', 'dest', 0, 6);
+    for (let i = 0; i < 6; i++) if (i !== hole) w.write('A', 'r', i);
+    w.munmap('A', 'r', hole, 1);
+    return w;
+  }
+  const move = (w: World) =>
+    sysMremap(w.sys, w.mm('A'), w.addr('r', 0), 6 * PAGE_SIZE, 6 * PAGE_SIZE, w.addr('dest', 0));
+
+  it('6.17 moves every VMA at its offset and keeps the gap unmapped', () => {
+    const w = holed('6.17', 3);
+    const old = [0, 1, 2, 4, 5].map((i) => w.pfn('A', 'r', i));
+    const dest = w.addr('dest', 0);
+    expect(move(w)).toBe(dest);
+    const vmas = [...w.mm('A').vmas()].filter((v) => v.vmStart >= dest && v.vmEnd <= dest + 6 * PAGE_SIZE);
+    expect(vmas.map((v) => [(v.vmStart - dest) / PAGE_SIZE, (v.vmEnd - dest) / PAGE_SIZE])).toEqual([
+      [0, 3],
+      [4, 6],
+    ]);
+    expect([0, 1, 2, 4, 5].map((i) => w.pfn('A', 'dest', i))).toEqual(old);
+    expect(readPte(w.mm('A'), w.addr('dest', 3)).bits).toBe(0);
+    expect(readPte(w.mm('A'), w.addr('r', 0)).bits).toBe(0);
+  });
+
+  it('6.16 refuses the same move with EFAULT and changes nothing', () => {
+    const w = holed('6.16', 3);
+    const old = w.pfn('A', 'r', 0);
+    expect(() => move(w)).toThrow(KernelError);
+    expect(w.pfn('A', 'r', 0)).toBe(old);
+  });
+
+  it('a gap at the start is EFAULT in 6.17 too, before anything moves', () => {
+    const w = holed('6.17', 0);
+    const old = w.pfn('A', 'r', 1);
+    expect(() => move(w)).toThrow(/EFAULT|not mapped/);
+    expect(w.pfn('A', 'r', 1)).toBe(old);
+  });
+});
