@@ -16,8 +16,8 @@
  *    PROT_NONE area (NSLOTS slots of SLOT_SIZE = 64 MiB, 2 MiB aligned). Every
  *    mmap / `mremap ... move` takes the next unused slot (globally, across all
  *    processes): the worker first munmaps the whole slot (so the region can
- *    grow in place) and then maps at the slot start with MAP_FIXED. Regions get
- *    MADV_NOHUGEPAGE.
+ *    grow in place) and then maps at the slot start with MAP_FIXED. Regions mapped
+ *    while `thp` is `never` get MADV_NOHUGEPAGE (contract v2).
  *  - The controller keeps the bookkeeping (base, size, per-page protection) of
  *    every region of every process, so it refuses accesses that would kill the
  *    worker. Workers also catch SIGSEGV/SIGBUS with sigsetjmp as a safety net.
@@ -385,7 +385,7 @@ static void worker_loop(int sock) {
       munmap((void *)rq.addr, SLOT_SIZE);
       void *p = mmap((void *)rq.addr, rq.len, rq.prot, rq.flags | MAP_FIXED, fd, 0);
       if (p == MAP_FAILED) { rs.rc = -1; rs.err = errno; }
-      else madvise(p, rq.len, MADV_NOHUGEPAGE);
+      else if (rq.advice) madvise(p, rq.len, rq.advice);
       if (fd >= 0) close(fd);
       break;
     }
@@ -704,6 +704,51 @@ static void thp_never(void) {
     }
   }
   if (d) closedir(d);
+}
+
+/* `set thp`: some anonymous folio size is enabled, so a region mapped now is not marked
+ * MADV_NOHUGEPAGE (contract v2). */
+static int thp_sizes_on;
+
+/* The contract's `set thp` sizes, 16K << i for bit i of the statement's mask. */
+#define NTHPSIZES 8
+static long thp_size_kb(int i) { return 16L << i; }
+
+/* `set thp never|SIZE[,...]`: hugepages-NkB/enabled = always for each listed size and never for
+ * every other one (so 2M does not follow the top-level `enabled` through `inherit`). */
+static void thp_set(const stmt_t *s) {
+  DIR *d = opendir(SYSFS_MM "transparent_hugepage");
+  struct dirent *e;
+  long found = 0;
+  while (d && (e = readdir(d))) {
+    if (strncmp(e->d_name, "hugepages-", 10)) continue;
+    long kb = atol(e->d_name + 10);
+    int on = 0;
+    for (int i = 0; i < NTHPSIZES; i++)
+      if ((s->n1 >> i & 1) && thp_size_kb(i) == kb) on = 1, found |= 1L << i;
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, SYSFS_MM "transparent_hugepage/%s/enabled", e->d_name);
+    if (access(path, F_OK) == 0) sysfs_change(s->line, path, on ? "always" : "never");
+  }
+  if (d) closedir(d);
+  for (int i = 0; i < NTHPSIZES; i++)
+    if ((s->n1 >> i & 1) && !(found >> i & 1))
+      fail(s->line, "this kernel has no %ldK anonymous folio size (no hugepages-%ldkB)", thp_size_kb(i),
+           thp_size_kb(i));
+  thp_sizes_on = s->n1 != 0;
+}
+
+/* khugepaged would collapse a region's PTEs into a THP behind the scenario's back: it is made to
+ * sleep for as long as it can before any process of the run exists. A write of
+ * scan_sleep_millisecs wakes it for one scan (of no process of the run yet), then it sleeps the
+ * new period; alloc_sleep_millisecs is the period after a failed allocation. */
+static void khugepaged_asleep(void) {
+  static const char *keys[] = {"scan_sleep_millisecs", "alloc_sleep_millisecs"};
+  for (int i = 0; i < 2; i++) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, SYSFS_MM "transparent_hugepage/khugepaged/%s", keys[i]);
+    if (access(path, F_OK) == 0) sysfs_change(0, path, "4294967295");
+  }
 }
 
 static long ksm_get(const char *key) {
@@ -1202,6 +1247,28 @@ static void observe_ksm(sbuf_t *b) {
   sb_printf(b, "}");
 }
 
+/* The largest folio a scenario can have: a PMD-mapped THP, order 9 (HPAGE_PMD_ORDER on x86-64). */
+#define MAX_FOLIO_PAGES 512
+
+/* The contract's "folio" of a page of a large folio: its head's pfn (a tail's is found by walking
+ * pfns down to the page with KPF_COMPOUND_HEAD, as compound_head() finds it through the tail's
+ * link) numbered in order of first appearance in this observation. */
+static long folio_id(int line, uint64_t pfn, uint64_t fl, uint64_t **heads, long *nheads) {
+  uint64_t head = pfn;
+  for (int k = 0; !(fl >> KPF_COMPOUND_HEAD & 1); k++) {
+    if (!(fl >> KPF_COMPOUND_TAIL & 1) || k == MAX_FOLIO_PAGES || head == 0)
+      fail(line, "pfn %llu: a tail page without a head within %d pages below it", (unsigned long long)pfn,
+           MAX_FOLIO_PAGES);
+    head--;
+    if (pread(kpageflags_fd, &fl, 8, (off_t)(head * 8)) != 8) fail(line, "cannot read /proc/kpageflags");
+  }
+  for (long i = 0; i < *nheads; i++)
+    if ((*heads)[i] == head) return i + 1;
+  *heads = realloc(*heads, (size_t)(*nheads + 1) * sizeof **heads);
+  (*heads)[(*nheads)++] = head;
+  return *nheads;
+}
+
 static void do_observe(const stmt_t *s) {
   size_t cap = 1024, n = 0, acap = 256, na = 0;
   ent_t *e = malloc(cap * sizeof *e);
@@ -1249,6 +1316,8 @@ static void do_observe(const stmt_t *s) {
   }
   qsort(g, ng, sizeof *g, grp_cmp);
   sbuf_t b = {0};
+  uint64_t *heads = NULL; /* head pfn of folio id i + 1, in order of first appearance */
+  long nheads = 0;
   sb_printf(&b, "{\"step\":%d,\"pages\":[", s->step);
   for (size_t gi = 0; gi < ng; gi++) {
     uint64_t pfn = e[g[gi].start].pfn, cnt = 0, fl = 0;
@@ -1257,11 +1326,15 @@ static void do_observe(const stmt_t *s) {
     sb_printf(&b, "%s{\"mapcount\":%llu,\"flags\":[", gi ? "," : "", (unsigned long long)cnt);
     static const struct { int bit; const char *name; } fm[] = {
         {KPF_ANON, "anon"}, {KPF_KSM, "ksm"}, {KPF_ZERO_PAGE, "zero"},
-        {KPF_MLOCKED, "mlocked"}, {KPF_UNEVICTABLE, "unevictable"}, {KPF_SWAPBACKED, "swapbacked"}};
+        {KPF_MLOCKED, "mlocked"}, {KPF_UNEVICTABLE, "unevictable"}, {KPF_SWAPBACKED, "swapbacked"},
+        {KPF_THP, "thp"}, {KPF_COMPOUND_HEAD, "head"}, {KPF_COMPOUND_TAIL, "tail"}};
     int first = 1;
     for (size_t k = 0; k < sizeof fm / sizeof fm[0]; k++)
       if ((fl >> fm[k].bit) & 1) { sb_printf(&b, "%s\"%s\"", first ? "" : ",", fm[k].name); first = 0; }
-    sb_printf(&b, "],\"mappings\":[");
+    sb_printf(&b, "]");
+    if ((fl >> KPF_COMPOUND_HEAD & 1) || (fl >> KPF_COMPOUND_TAIL & 1))
+      sb_printf(&b, ",\"folio\":%ld", folio_id(s->line, pfn, fl, &heads, &nheads));
+    sb_printf(&b, ",\"mappings\":[");
     for (long k = 0; k < g[gi].n; k++) {
       ent_t *x = &e[g[gi].start + k];
       sb_printf(&b, "%s\"%s:%s:%ld\"", k ? "," : "", procs[x->proc].name, procs[x->proc].reg[x->reg].name, x->page);
@@ -1291,6 +1364,7 @@ static void do_observe(const stmt_t *s) {
   fputs(b.s, stdout);
   fflush(stdout);
   free(b.s);
+  free(heads);
   free(g);
   free(e);
   free(ab);
@@ -1448,7 +1522,8 @@ static void exec_stmt(const stmt_t *s) {
   memset(&rq, 0, sizeof rq);
   switch (s->op) {
   case OP_SET:
-    report_set(s);
+    if (!strcmp(s->name, "thp")) thp_set(s);
+    else report_set(s);
     return;
   case OP_SIMONLY:
     if (opt_strict) fail(s->line, "`%s` is a simulator-only statement (refused with --strict)", s->name);
@@ -1508,6 +1583,7 @@ static void exec_stmt(const stmt_t *s) {
     rq.len = (unsigned long)s->n1 * PG;
     rq.prot = PROT_READ | PROT_WRITE;
     rq.flags = (s->shared ? MAP_SHARED : MAP_PRIVATE) | (s->kind == K_FILE ? 0 : MAP_ANONYMOUS);
+    rq.advice = thp_sizes_on ? 0 : MADV_NOHUGEPAGE;
     rsp_t rs = call_worker(s->line, p, &rq, -1);
     if (rs.rc < 0) syscall_fail(s, "mmap", rs.err);
     region_t *r = &p->reg[p->nreg++];
@@ -1707,6 +1783,22 @@ static void syntax(int line, int col, const char *fmt, ...) {
   exit(2);
 }
 
+/* `set thp never|SIZE[,SIZE...]` (contract v2): the sizes as a mask, bit i for 16K << i. */
+static void parse_thp(int line, const tok_t *v, stmt_t *s) {
+  static const char *names[NTHPSIZES] = {"16K", "32K", "64K", "128K", "256K", "512K", "1M", "2M"};
+  s->n1 = 0;
+  if (!strcmp(v->t, "never")) return;
+  char buf[MAXNAME];
+  snprintf(buf, sizeof buf, "%s", v->t);
+  char *save = NULL;
+  for (char *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+    int i = 0;
+    while (i < NTHPSIZES && strcmp(w, names[i])) i++;
+    if (i == NTHPSIZES) syntax(line, v->col + (int)(w - buf), "expected never or sizes of 16K 32K 64K 128K 256K 512K 1M 2M, got '%s'", w);
+    s->n1 |= 1L << i;
+  }
+}
+
 static void parse(char *text) {
   int cap = 64, line = 0, step = 0;
   stmts = malloc((size_t)cap * sizeof *stmts);
@@ -1779,6 +1871,7 @@ static void parse(char *text) {
         s->op = OP_SET;
         snprintf(s->name, MAXNAME, "%.*s", MAXNAME - 1, a[0].t);
         snprintf(s->arg, MAXNAME, "%.*s", MAXNAME - 1, a[1].t);
+        if (!strcmp(s->name, "thp")) parse_thp(line, &a[1], s);
       } else {
         syntax(line, tk[0].col, "unknown statement '%s'", v);
       }
@@ -2037,6 +2130,12 @@ int main(int argc, char **argv) {
     sysfs_change(0, KSM_DIR "run", "0");
     ksm_take_baseline();
   }
+  int thp_used = 0;
+  for (int i = 0; i < nstmts; i++)
+    if ((stmts[i].op == OP_SET && !strcmp(stmts[i].name, "thp") && stmts[i].n1) ||
+        (stmts[i].op == OP_MADVISE && stmts[i].advice == MADV_HUGEPAGE))
+      thp_used = 1;
+  if (thp_used) khugepaged_asleep();
   for (int i = 0; i < nstmts; i++)
     if (stmts[i].op == OP_MADVISE && stmts[i].advice == MADV_HUGEPAGE) {
       thp_never();

@@ -3,7 +3,8 @@
  * "Observations"): one from the model, one from the running kernel. PFNs differ between the two
  * worlds, so a physical page is identified by the set of `PROCESS:REGION:PAGE` mappings that map
  * it; extra fields (pfn, anonVma, index, swapped, kpf) are ignored, as the contract says. Contract
- * v2's `vmas` (per process, the VMAs in its regions) and `ksm` (KSM's counters) are compared too.
+ * v2's `vmas` (per process, the VMAs in its regions) and `ksm` (KSM's counters) are compared too,
+ * and so is v2's `folio`: not its value, but which pages share a folio (the partition).
  */
 import { compressMappings } from '@rmaplab/scenario';
 
@@ -12,6 +13,8 @@ export interface ComparedPage {
   mapcount: number;
   flags: readonly string[];
   mappings: readonly string[];
+  /** Contract v2: shared by the pages of one large folio; absent on an order-0 page. */
+  folio?: number;
 }
 
 /** Contract v2: a VMA in a region, as both sides report it. */
@@ -48,12 +51,14 @@ export interface ComparedObservation {
  * One difference about pages, about the mappings in `where` (they all show the same difference):
  * - `mapcount` / `flags`: both sides map `where` with the same page (same set of mappings), but
  *   its mapcount (and maybe its flags too) or only its flags differ;
+ * - `folio`: the same page, mapcount and flags on both sides, but it shares a large folio with
+ *   other pages on one side than on the other (the mappings of the folio's pages differ);
  * - `sharing`: the mappings are grouped into pages differently, or a mapping is absent on one side
  *   and mapped on the other;
  * - `unknown`: a mapping is named on one side only (neither mapped nor absent on the other).
  */
 export interface PageDifference {
-  kind: 'mapcount' | 'flags' | 'sharing' | 'unknown';
+  kind: 'mapcount' | 'flags' | 'folio' | 'sharing' | 'unknown';
   where: string[];
   kernel: PageView | 'absent' | 'unknown';
   model: PageView | 'absent' | 'unknown';
@@ -97,6 +102,8 @@ export interface PageView {
   flags: string[];
   /** Every mapping of the page, sorted. */
   mappings: string[];
+  /** Every mapping of every page of its large folio, sorted; empty for an order-0 page. */
+  folio: string[];
 }
 
 /** `A:heap:10` after `A:heap:9`: process and region by name, page numerically. */
@@ -119,12 +126,16 @@ function sortedFlags(flags: readonly string[]): string[] {
 
 /** Where each mapping stands on one side: the page it maps, or absent. */
 function index(obs: ComparedObservation): Map<string, PageView | 'absent'> {
+  const folios = new Map<number, string[]>();
+  for (const p of obs.pages)
+    if (p.folio !== undefined) folios.set(p.folio, [...(folios.get(p.folio) ?? []), ...p.mappings]);
   const at = new Map<string, PageView | 'absent'>();
   for (const p of obs.pages) {
     const view: PageView = {
       mapcount: p.mapcount,
       flags: sortedFlags(p.flags),
       mappings: sortedNames(p.mappings),
+      folio: p.folio === undefined ? [] : sortedNames(folios.get(p.folio) ?? []),
     };
     for (const m of p.mappings) at.set(m, view);
   }
@@ -143,7 +154,7 @@ function viewKey(v: PageView | 'absent' | 'unknown'): string {
  */
 function groupKey(v: PageView | 'absent' | 'unknown', name: string): string {
   if (typeof v === 'object' && v.mappings.length === 1 && v.mappings[0] === name)
-    return `alone ${v.mapcount} ${v.flags.join(',')}`;
+    return `alone ${v.mapcount} ${v.flags.join(',')} ${v.folio.join(' ')}`;
   return viewKey(v);
 }
 
@@ -186,6 +197,7 @@ function differenceKind(
   if (viewKey(kv) !== viewKey(mv)) return 'sharing';
   if (kv.mapcount !== mv.mapcount) return 'mapcount';
   if (kv.flags.join(',') !== mv.flags.join(',')) return 'flags';
+  if (kv.folio.join(' ') !== mv.folio.join(' ')) return 'folio';
   return null;
 }
 
@@ -268,6 +280,11 @@ function flagText(flags: readonly string[]): string {
   return flags.length ? flags.join(',') : 'no flags';
 }
 
+/** A page's large folio by its pages' mappings: "the folio of A:heap:0..15", or "no large folio". */
+function folioText(v: PageView): string {
+  return v.folio.length ? `the folio of ${placeText(v.folio)}` : 'no large folio';
+}
+
 /** "A:heap:0..3" — the mappings of a difference, compressed into ranges. */
 function placeText(names: string[]): string {
   return compressMappings(names).join(' ');
@@ -325,6 +342,7 @@ function formatVmaDifference(d: VmaDifference | VmaLayoutDifference | KsmDiffere
  * One line per difference, e.g.
  * `A:heap:3: kernel maps it with B:heap:3 (mapcount 2, anon,swapbacked), model maps it alone (mapcount 1, anon,swapbacked)`,
  * `A:heap:1: flags differ: kernel anon,swapbacked,mlocked, model anon,swapbacked`,
+ * `A:heap:0..15: folio differs: kernel the folio of A:heap:0..15, model no large folio`,
  * `A:heap:0..3 (VMA): VMA flags differ: account kernel only`,
  * `A:heap VMAs differ: kernel has 0..3 rw account, model has 0..1 r no flags | 2..3 rw account`
  * or `ksm: pages_sharing kernel 293, model 298`.
@@ -333,7 +351,7 @@ export function formatDifference(d: Difference): string {
   if (d.kind === 'vma' || d.kind === 'vma-layout' || d.kind === 'ksm') return formatVmaDifference(d);
   const place = placeText(d.where);
   if (
-    (d.kind === 'mapcount' || d.kind === 'flags') &&
+    (d.kind === 'mapcount' || d.kind === 'flags' || d.kind === 'folio') &&
     typeof d.kernel === 'object' &&
     typeof d.model === 'object'
   ) {
@@ -342,6 +360,8 @@ export function formatDifference(d: Difference): string {
       parts.push(`mapcount differs: kernel ${d.kernel.mapcount}, model ${d.model.mapcount}`);
     if (d.kernel.flags.join(',') !== d.model.flags.join(','))
       parts.push(`flags differ: kernel ${flagText(d.kernel.flags)}, model ${flagText(d.model.flags)}`);
+    if (d.kernel.folio.join(' ') !== d.model.folio.join(' '))
+      parts.push(`folio differs: kernel ${folioText(d.kernel)}, model ${folioText(d.model)}`);
     return `${place}: ${parts.join('; ')}`;
   }
   return `${place}: kernel ${sideText(d.kernel, d.where)}, model ${sideText(d.model, d.where)}`;

@@ -56,6 +56,29 @@ describe('compareObservations', () => {
     );
   });
 
+  it('compares which pages share a folio, not the folio ids', () => {
+    const thp = (i: number, folio?: number) => ({
+      mapcount: 1,
+      flags: [...anon, 'thp', i === 0 ? 'head' : 'tail'],
+      mappings: [`A:heap:${i}`],
+      ...(folio === undefined ? {} : { folio }),
+    });
+    const k = obs([0, 1, 2, 3].map((i) => thp(i, 7)));
+    expect(compareObservations(k, obs([3, 2, 1, 0].map((i) => thp(i, 1))))).toEqual([]);
+    // The head's flags differ from its tails', so it is a difference of its own.
+    expect(compareObservations(k, obs([0, 1, 2, 3].map((i) => thp(i)))).map(formatDifference)).toEqual([
+      'A:heap:0: folio differs: kernel the folio of A:heap:0..3, model no large folio',
+      'A:heap:1..3: folio differs: kernel the folio of A:heap:0..3, model no large folio',
+    ]);
+    const halves = compareObservations(k, obs([0, 1, 2, 3].map((i) => thp(i, i < 2 ? 1 : 2))));
+    expect(halves.map((d) => d.kind)).toEqual(['folio', 'folio', 'folio']);
+    expect(halves.map(formatDifference)).toEqual([
+      'A:heap:0: folio differs: kernel the folio of A:heap:0..3, model the folio of A:heap:0..1',
+      'A:heap:1: folio differs: kernel the folio of A:heap:0..3, model the folio of A:heap:0..1',
+      'A:heap:2..3: folio differs: kernel the folio of A:heap:0..3, model the folio of A:heap:2..3',
+    ]);
+  });
+
   it('reports absent on one side and unknown mappings', () => {
     const k = obs([{ mapcount: 1, flags: [], mappings: ['C:q:1'] }], ['C:q:2']);
     const m = obs([], ['C:q:1', 'C:q:2', 'C:x:0']);
