@@ -11,6 +11,11 @@ function listed(w: World, p: string): number {
   return [...w.mm(p).vmas()].length;
 }
 
+/** A's VMAs as [start, end, flags]: what a refused split must leave as it was. */
+function layout(w: World): number[][] {
+  return [...w.mm('A').vmas()].map((v) => [v.vmStart, v.vmEnd, v.vmFlags]);
+}
+
 function refusedWithEnomem(f: () => void): void {
   let err: unknown;
   try {
@@ -44,9 +49,9 @@ describe('vm.max_map_count (maxMapCount)', () => {
     mprotect(w, 'A', 'h', 0, 1, PROT_READ);
     expect(w.mm('A').mapCount).toBe(2);
     // At the limit: the next split is refused and nothing changes.
-    const before = [...w.mm('A').vmas()].map((v) => [v.vmStart, v.vmEnd, v.vmFlags]);
+    const before = layout(w);
     refusedWithEnomem(() => mprotect(w, 'A', 'h', 3, 1, PROT_READ));
-    expect([...w.mm('A').vmas()].map((v) => [v.vmStart, v.vmEnd, v.vmFlags])).toEqual(before);
+    expect(layout(w)).toEqual(before);
     // A change that merges into the neighbour needs no split and is still allowed.
     mprotect(w, 'A', 'h', 0, 1, RW);
     expect(w.mm('A').mapCount).toBe(1);

@@ -21,8 +21,8 @@ import {
   PMD_SIZE,
   PROT_READ,
   PROT_WRITE,
-  RULES,
   readPte,
+  ruleById,
   sysExit,
   sysFork,
   sysMadvise,
@@ -301,14 +301,9 @@ export class ScenarioRunner {
         if (s.value !== o.kernel) {
           // max_page_sharing restarts at the new release's default (none before ksm-max-page-sharing).
           const { ksmMaxSharing: _, ...kept } = o;
-          const old = this.sys;
-          this.sys = this.newSystem({ ...kept, kernel: s.value });
-          try {
-            this.checkThp(kept.thpOrders, span);
-          } catch (e) {
-            this.sys = old;
-            throw e;
-          }
+          const sys = this.newSystem({ ...kept, kernel: s.value });
+          this.checkThp(sys, kept.thpOrders, span);
+          this.sys = sys;
         }
         return;
       case 'zero-page':
@@ -330,7 +325,7 @@ export class ScenarioRunner {
         o.readahead = s.value;
         return;
       case 'thp':
-        this.checkThp(s.value, span);
+        this.checkThp(this.sys, s.value, span);
         o.thpOrders = s.value;
         return;
       case 'max-map-count':
@@ -343,13 +338,12 @@ export class ScenarioRunner {
    * Folio sizes below 2M exist from anon-mthp (6.8) on; before it only the PMD-mapped THP does.
    * `span` locates the `set` line being applied (none for an override, checked at `set kernel`).
    */
-  private checkThp(orders: number, span?: Span): void {
-    if (this.sys.rules['anon-mthp'] || (orders & ~(1 << HPAGE_PMD_ORDER)) === 0) return;
+  private checkThp(sys: MmSystem, orders: number, span?: Span): void {
+    if (sys.rules['anon-mthp'] || (orders & ~(1 << HPAGE_PMD_ORDER)) === 0) return;
     const sizes = Object.entries(THP_ORDERS)
       .filter(([, order]) => order !== HPAGE_PMD_ORDER && orders & (1 << order))
       .map(([size]) => size);
-    const rule = RULES.find((r) => r.id === 'anon-mthp');
-    const msg = `kernel ${this.sys.options.kernel} has no anonymous folios of ${sizes.join(', ')}: only 2M, sizes below it came in ${rule?.since} (anon-mthp)`;
+    const msg = `kernel ${sys.options.kernel} has no anonymous folios of ${sizes.join(', ')}: only 2M, sizes below it came in ${ruleById('anon-mthp').since} (anon-mthp)`;
     if (span) throw this.error(span, 'semantic', msg, { expected: 'never or 2M' });
     throw new RangeError(msg);
   }

@@ -128,7 +128,11 @@ function sortedFlags(flags: readonly string[]): string[] {
 function index(obs: ComparedObservation): Map<string, PageView | 'absent'> {
   const folios = new Map<number, string[]>();
   for (const p of obs.pages)
-    if (p.folio !== undefined) folios.set(p.folio, [...(folios.get(p.folio) ?? []), ...p.mappings]);
+    if (p.folio !== undefined) {
+      const pages = folios.get(p.folio);
+      if (pages) pages.push(...p.mappings);
+      else folios.set(p.folio, [...p.mappings]);
+    }
   const at = new Map<string, PageView | 'absent'>();
   for (const p of obs.pages) {
     const view: PageView = {
